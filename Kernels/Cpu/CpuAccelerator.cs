@@ -1,0 +1,64 @@
+namespace IlgpuVae.Kernels.Cpu;
+
+/// <summary>
+/// The managed CPU accelerator: no native dependency, all cores, SIMD. It is the default device and
+/// the reference every other backend is tested against. Ops run synchronously on the calling thread
+/// (fanning out to the thread pool), so Synchronize has nothing to wait for.
+/// </summary>
+public sealed class CpuAccelerator : Accelerator
+{
+    public CpuAccelerator(int? threads = null)
+    {
+        Threads = Math.Max(1, threads ?? Environment.ProcessorCount);
+        Parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+    }
+
+    public int Threads { get; }
+    internal ParallelOptions Parallel { get; }
+
+    public override BackendKind Kind => BackendKind.Cpu;
+    public override string Specifier => "cpu";
+    public override string Name => $"CPU accelerator ({Threads} threads, {CpuFeatures.Describe()})";
+
+    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new CpuBuffer<T>(this, length);
+    protected override void CopyFromHostCore<T>(ReadOnlySpan<T> source, DeviceView<T> destination) => source.CopyTo(destination.Span());
+    protected override void CopyToHostCore<T>(DeviceView<T> source, Span<T> destination) => source.Span().CopyTo(destination);
+    protected override void CopyCore<T>(DeviceView<T> source, DeviceView<T> destination) => source.Span().CopyTo(destination.Span());
+    protected override void SynchronizeCore() { }
+
+    protected override void GemmCore(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        DeviceView<float> a, DeviceView<float> b, float beta, DeviceView<float> c, Epilogue epilogue)
+        => CpuGemm.Run(this, transA, transB, m, n, k, alpha, a, b, beta, c, epilogue);
+
+    protected override void ActivationForwardCore(Activation activation, DeviceView<float> x, DeviceView<float> y, float leakySlope)
+        => CpuActivations.Forward(activation, x.Span(), y.Span(), leakySlope);
+
+    protected override void ActivationBackwardCore(Activation activation, DeviceView<float> y, DeviceView<float> dy, DeviceView<float> dx, float leakySlope)
+        => CpuActivations.Backward(activation, y.Span(), dy.Span(), dx.Span(), leakySlope);
+
+    protected override void BiasGradientCore(DeviceView<float> dy, int rows, int cols, DeviceView<float> dbias)
+        => CpuReductions.ColumnSums(dy.Span(), rows, cols, dbias.Span());
+
+    protected override void SampleLatentCore(DeviceView<float> stats, int rows, int latent, RandomSource random, DeviceView<float> eps, DeviceView<float> z)
+        => CpuSampling.Forward(stats.Span(), rows, latent, random, eps.Span(), z.Span());
+
+    protected override void SampleLatentBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> dz, int rows, int latent, DeviceView<float> dstats)
+        => CpuSampling.Backward(stats.Span(), eps.Span(), dz.Span(), rows, latent, dstats.Span());
+
+    protected override void VaeLossCore(LossSettings settings, DeviceView<float> logits, DeviceView<float> x, DeviceView<float> stats,
+        int rows, int features, int latent, DeviceView<float> perSampleLoss, DeviceView<float> dlogits, DeviceView<float> dstats, DeviceView<float> perSampleKl)
+        => CpuLoss.Run(this, settings, logits, x, stats, rows, features, latent, perSampleLoss, dlogits, dstats, perSampleKl);
+
+    protected override void AdamCore(AdamSettings settings, float biasCorrection1, float biasCorrection2,
+        DeviceView<float> parameters, DeviceView<float> gradients, DeviceView<float> m, DeviceView<float> v)
+        => CpuAdam.Run(this, settings, biasCorrection1, biasCorrection2, parameters, gradients, m, v);
+
+    protected override void GatherBatchCore(DeviceView<byte> data, int features, DeviceView<int> indices, int rows,
+        DeviceView<float> output, bool binarize, RandomSource random)
+        => CpuGather.Run(this, data, features, indices, rows, output, binarize, random);
+
+    protected override void ReduceSumCore(DeviceView<float> values, DeviceView<float> result)
+        => result.Span()[0] = CpuReductions.Sum(values.Span());
+
+    protected override void FillCore(DeviceView<float> view, float value) => view.Span().Fill(value);
+}
