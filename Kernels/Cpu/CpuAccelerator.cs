@@ -7,14 +7,21 @@ namespace IlgpuVae.Kernels.Cpu;
 /// </summary>
 public sealed class CpuAccelerator : Accelerator
 {
-    public CpuAccelerator(int? threads = null)
+    public CpuAccelerator(int? threads = null) : this(threads, useSimd: true) { }
+
+    /// <summary>useSimd = false runs the portable scalar kernels even where AVX2 is present (tests compare the two).</summary>
+    internal CpuAccelerator(int? threads, bool useSimd)
     {
         Threads = Math.Max(1, threads ?? Environment.ProcessorCount);
         Parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+        UseSimd = useSimd;
+        GemmJob = new CpuGemm.Job(Threads);
     }
 
     public int Threads { get; }
     internal ParallelOptions Parallel { get; }
+    internal bool UseSimd { get; }
+    internal CpuGemm.Job GemmJob { get; }
 
     public override BackendKind Kind => BackendKind.Cpu;
     public override string Specifier => "cpu";

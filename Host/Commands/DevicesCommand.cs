@@ -1,0 +1,44 @@
+using System.Globalization;
+using IlgpuVae.Host.CommandLine;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Host.Commands;
+
+/// <summary>`ilgpu-vae devices`: every device of every backend, or why a backend has none.</summary>
+public sealed class DevicesCommand : Command
+{
+    public override string Name => "devices";
+    public override string Summary => "list the devices of every backend (CPU, OpenCL, CUDA) and why any is unavailable";
+
+    public override string Description =>
+        "Lists every device of every backend with the specifier that selects it (--device), or the\n" +
+        "reason a backend has no devices (no driver, no library). 'auto' picks the first CUDA device,\n" +
+        "else the first OpenCL GPU, else the CPU accelerator.";
+
+    public override IReadOnlyList<OptionSpec> Options { get; } = [];
+
+    public override int Run(ParsedOptions o, CommandContext context)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var provider in Devices.Providers)
+        {
+            IReadOnlyList<DeviceInfo> devices;
+            string? reason;
+            try { devices = provider.Enumerate(out reason); }
+            catch (Exception e) { devices = []; reason = $"enumeration failed: {e.Message}"; }
+            context.Out.WriteLine($"{provider.Kind}:");
+            if (devices.Count == 0)
+            {
+                context.Out.WriteLine($"  unavailable: {reason ?? "no devices"}");
+                continue;
+            }
+            foreach (var d in devices)
+            {
+                string memory = d.MemoryBytes > 0 ? $"{(d.MemoryBytes / (1024.0 * 1024 * 1024)).ToString("F1", c)} GiB" : "memory unknown";
+                context.Out.WriteLine($"  {d.Specifier,-10} {d.Name} [{d.Platform}] {(d.IsGpu ? "GPU" : "CPU")}, {memory}, " +
+                    $"{d.ComputeUnits} compute units{(string.IsNullOrEmpty(d.Details) ? "" : ", " + d.Details)}");
+            }
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,134 @@
+/*
+ * gemm.cl: C[m,n] = act(alpha * op(A) op(B) + beta * C + bias), row-major, op in {N, T}.
+ *
+ * gemm_tiled: work-group tiles of GEMM_TS_M x GEMM_TS_N outputs, the k dimension walked in slices of
+ * GEMM_TS_K staged through local memory, and each work-item accumulating a GEMM_WPT_M x GEMM_WPT_N
+ * register block (Nugteren's myGEMM / CLBlast's xgemm_direct shape). A work-item's rows and columns are
+ * strided by the work-group width, so neighbouring work-items touch neighbouring columns: stores stay
+ * coalesced and local-memory reads conflict-free. Edges are zero-padded on load and masked on store,
+ * so any shape is correct; gemm_direct, one work-item an output, is cheaper for small or thin shapes.
+ *
+ * Transposition is a runtime stride pair, not a kernel variant: element (i, p) of op(A) is
+ * a[i * aStrideI + p * aStrideP] with strides (k, 1) for N and (1, m) for T; element (p, j) of op(B)
+ * is b[p * bStrideP + j * bStrideJ] with strides (n, 1) for N and (1, k) for T.
+ */
+#include "activation.h"
+
+#ifndef GEMM_TS_M
+#define GEMM_TS_M 64
+#endif
+#ifndef GEMM_TS_N
+#define GEMM_TS_N 64
+#endif
+#ifndef GEMM_TS_K
+#define GEMM_TS_K 16
+#endif
+#ifndef GEMM_WPT_M
+#define GEMM_WPT_M 4
+#endif
+#ifndef GEMM_WPT_N
+#define GEMM_WPT_N 4
+#endif
+
+#define GEMM_THREADS_M (GEMM_TS_M / GEMM_WPT_M)
+#define GEMM_THREADS_N (GEMM_TS_N / GEMM_WPT_N)
+#define GEMM_THREADS (GEMM_THREADS_M * GEMM_THREADS_N)
+/* One float of padding per local row breaks power-of-two strides (bank conflicts on GPUs). */
+#define GEMM_PAD 1
+
+/* The epilogue of one output element, shared by both kernels. */
+DEVICE_FN float gemm_epilogue(float sum, float alpha, float beta, GLOBAL const float* c, int index,
+    GLOBAL const float* bias, int hasBias, int column, int activation, float slope)
+{
+    float value = alpha * sum;
+    if (beta != 0.0f) value += beta * c[index];
+    if (hasBias) value += bias[column];
+    return activation_apply(activation, value, slope);
+}
+
+KERNEL void gemm_tiled(int transA, int transB, int m, int n, int k, float alpha,
+    GLOBAL const float* RESTRICT a, int aOffset, GLOBAL const float* RESTRICT b, int bOffset,
+    float beta, GLOBAL float* RESTRICT c, int cOffset,
+    GLOBAL const float* RESTRICT bias, int biasOffset, int hasBias, int activation, float slope)
+{
+    LOCAL float aTile[GEMM_TS_K][GEMM_TS_M + GEMM_PAD];
+    LOCAL float bTile[GEMM_TS_K][GEMM_TS_N + GEMM_PAD];
+
+    GLOBAL const float* A = a + aOffset;
+    GLOBAL const float* B = b + bOffset;
+    GLOBAL float* C = c + cOffset;
+    GLOBAL const float* bias0 = bias + biasOffset;
+
+    const int aStrideI = transA ? 1 : k, aStrideP = transA ? m : 1;
+    const int bStrideP = transB ? 1 : n, bStrideJ = transB ? k : 1;
+    const int tx = LOCAL_ID(0), ty = LOCAL_ID(1);
+    const int tid = ty * GEMM_THREADS_N + tx;
+    const int row0 = GROUP_ID(1) * GEMM_TS_M, col0 = GROUP_ID(0) * GEMM_TS_N;
+
+    float acc[GEMM_WPT_M][GEMM_WPT_N];
+    for (int wm = 0; wm < GEMM_WPT_M; wm++)
+        for (int wn = 0; wn < GEMM_WPT_N; wn++) acc[wm][wn] = 0.0f;
+
+    for (int p0 = 0; p0 < k; p0 += GEMM_TS_K)
+    {
+        /* Stage the slices; the faster-moving tile index follows the operand's contiguous dimension. */
+        for (int l = tid; l < GEMM_TS_K * GEMM_TS_M; l += GEMM_THREADS)
+        {
+            int i = transA ? l % GEMM_TS_M : l / GEMM_TS_K;
+            int p = transA ? l / GEMM_TS_M : l % GEMM_TS_K;
+            int gi = row0 + i, gp = p0 + p;
+            aTile[p][i] = (gi < m && gp < k) ? A[gi * aStrideI + gp * aStrideP] : 0.0f;
+        }
+        for (int l = tid; l < GEMM_TS_K * GEMM_TS_N; l += GEMM_THREADS)
+        {
+            int j = transB ? l / GEMM_TS_K : l % GEMM_TS_N;
+            int p = transB ? l % GEMM_TS_K : l / GEMM_TS_N;
+            int gj = col0 + j, gp = p0 + p;
+            bTile[p][j] = (gj < n && gp < k) ? B[gp * bStrideP + gj * bStrideJ] : 0.0f;
+        }
+        BARRIER();
+
+        for (int p = 0; p < GEMM_TS_K; p++)
+        {
+            float bReg[GEMM_WPT_N];
+            for (int wn = 0; wn < GEMM_WPT_N; wn++) bReg[wn] = bTile[p][tx + wn * GEMM_THREADS_N];
+            for (int wm = 0; wm < GEMM_WPT_M; wm++)
+            {
+                float aValue = aTile[p][ty + wm * GEMM_THREADS_M];
+                for (int wn = 0; wn < GEMM_WPT_N; wn++) acc[wm][wn] += aValue * bReg[wn];
+            }
+        }
+        BARRIER();
+    }
+
+    for (int wm = 0; wm < GEMM_WPT_M; wm++)
+    {
+        int i = row0 + ty + wm * GEMM_THREADS_M;
+        if (i >= m) continue;
+        for (int wn = 0; wn < GEMM_WPT_N; wn++)
+        {
+            int j = col0 + tx + wn * GEMM_THREADS_N;
+            if (j >= n) continue;
+            C[i * n + j] = gemm_epilogue(acc[wm][wn], alpha, beta, C, i * n + j, bias0, hasBias, j, activation, slope);
+        }
+    }
+}
+
+KERNEL void gemm_direct(int transA, int transB, int m, int n, int k, float alpha,
+    GLOBAL const float* RESTRICT a, int aOffset, GLOBAL const float* RESTRICT b, int bOffset,
+    float beta, GLOBAL float* RESTRICT c, int cOffset,
+    GLOBAL const float* RESTRICT bias, int biasOffset, int hasBias, int activation, float slope)
+{
+    const int j = GLOBAL_ID(0), i = GLOBAL_ID(1);
+    if (i >= m || j >= n) return;
+    GLOBAL const float* A = a + aOffset;
+    GLOBAL const float* B = b + bOffset;
+    GLOBAL float* C = c + cOffset;
+    const int aStrideI = transA ? 1 : k, aStrideP = transA ? m : 1;
+    const int bStrideP = transB ? 1 : n, bStrideJ = transB ? k : 1;
+    GLOBAL const float* aLine = A + i * aStrideI;
+    GLOBAL const float* bLine = B + j * bStrideJ;
+    float sum = 0.0f;
+    for (int p = 0; p < k; p++) sum += aLine[p * aStrideP] * bLine[p * bStrideP];
+    C[i * n + j] = gemm_epilogue(sum, alpha, beta, C, i * n + j, bias + biasOffset, hasBias, j, activation, slope);
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Model;
+
+/// <summary>
+/// The shape and loss of a VAE: an MLP encoder input -> hidden... -> (mu | logvar) of Latent, and the
+/// mirrored decoder latent -> hidden reversed... -> input logits. The defaults are the PyTorch examples
+/// VAE (784-400-20-400-784, ReLU, Bernoulli). Saved in the model file's metadata, so a model file
+/// alone is enough to sample from it.
+/// </summary>
+public sealed record VaeConfig
+{
+    public const string DefaultHidden = "400";
+
+    /// <summary>Features per sample (pixels of an image).</summary>
+    public int Input { get; init; } = 784;
+
+    /// <summary>Encoder hidden widths, first to last; the decoder uses them in reverse.</summary>
+    public IReadOnlyList<int> Hidden { get; init; } = [400];
+
+    public int Latent { get; init; } = 20;
+    public Likelihood Likelihood { get; init; } = Likelihood.Bernoulli;
+
+    /// <summary>Weight of the KL term (beta-VAE; 1 is the plain ELBO).</summary>
+    public float Beta { get; init; } = 1f;
+
+    /// <summary>Fixed standard deviation of the Gaussian likelihood (unused for Bernoulli).</summary>
+    public float Sigma { get; init; } = 1f;
+
+    public Activation Activation { get; init; } = Activation.Relu;
+
+    /// <summary>Image geometry for the PNG outputs; ImageHeight * ImageWidth must equal Input.</summary>
+    public int ImageHeight { get; init; } = 28;
+    public int ImageWidth { get; init; } = 28;
+
+    public LossSettings LossSettings => new(Likelihood, Beta, Sigma);
+
+    /// <summary>Throws an ArgumentException naming the first field that is out of range.</summary>
+    public VaeConfig Validate()
+    {
+        if (Input <= 0) throw new ArgumentException($"input size must be > 0 (got {Input})");
+        if (Hidden.Count == 0) throw new ArgumentException("at least one hidden layer is needed");
+        foreach (int h in Hidden)
+            if (h <= 0) throw new ArgumentException($"hidden layer widths must be > 0 (got {FormatHidden(Hidden)})");
+        if (Latent <= 0) throw new ArgumentException($"latent size must be > 0 (got {Latent})");
+        if (Likelihood is not (Likelihood.Bernoulli or Likelihood.Gaussian))
+            throw new ArgumentException($"unknown likelihood {Likelihood}");
+        if (!(Beta >= 0) || float.IsInfinity(Beta)) throw new ArgumentException($"beta must be finite and >= 0 (got {Beta})");
+        if (!(Sigma > 0) || float.IsInfinity(Sigma)) throw new ArgumentException($"sigma must be finite and > 0 (got {Sigma})");
+        if (Activation is < Activation.Identity or > Activation.Sigmoid) throw new ArgumentException($"unknown activation {Activation}");
+        if (ImageHeight <= 0 || ImageWidth <= 0 || (long)ImageHeight * ImageWidth != Input)
+            throw new ArgumentException($"image {ImageHeight}x{ImageWidth} does not hold {Input} input features");
+        return this;
+    }
+
+    public static string FormatHidden(IEnumerable<int> hidden) => string.Join(",", hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>"784-400-20-400-784": the layer widths end to end.</summary>
+    public string Describe()
+    {
+        var widths = new List<int> { Input };
+        widths.AddRange(Hidden);
+        widths.Add(Latent);
+        widths.AddRange(Hidden.Reverse());
+        widths.Add(Input);
+        return string.Join("-", widths.Select(w => w.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    // ------------------------------------------------------------------ metadata (safetensors header)
+
+    private const string Prefix = "vae.";
+
+    /// <summary>The configuration as string pairs for a safetensors header's __metadata__.</summary>
+    public IReadOnlyDictionary<string, string> ToMetadata() => new Dictionary<string, string>
+    {
+        [Prefix + "input"] = Input.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "hidden"] = FormatHidden(Hidden),
+        [Prefix + "latent"] = Latent.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "likelihood"] = Likelihood.ToString().ToLowerInvariant(),
+        [Prefix + "beta"] = Beta.ToString("R", CultureInfo.InvariantCulture),
+        [Prefix + "sigma"] = Sigma.ToString("R", CultureInfo.InvariantCulture),
+        [Prefix + "activation"] = Activation.ToString().ToLowerInvariant(),
+        [Prefix + "image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Reads a configuration written by <see cref="ToMetadata"/>; throws FormatException naming a missing or bad key.</summary>
+    public static VaeConfig FromMetadata(IReadOnlyDictionary<string, string> metadata)
+    {
+        string Get(string key) => metadata.TryGetValue(Prefix + key, out var value)
+            ? value
+            : throw new FormatException($"model metadata lacks '{Prefix + key}' (not a model file written by ilgpu-vae?)");
+        int Int(string key) => int.TryParse(Get(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
+            ? v : throw new FormatException($"model metadata '{Prefix + key}' = '{Get(key)}' is not an integer");
+        float Float(string key) => float.TryParse(Get(key), NumberStyles.Float, CultureInfo.InvariantCulture, out float v)
+            ? v : throw new FormatException($"model metadata '{Prefix + key}' = '{Get(key)}' is not a number");
+        T Enum<T>(string key) where T : struct, System.Enum => System.Enum.TryParse(Get(key), ignoreCase: true, out T v) && System.Enum.IsDefined(v)
+            ? v : throw new FormatException($"model metadata '{Prefix + key}' = '{Get(key)}' is not a {typeof(T).Name}");
+
+        var config = new VaeConfig
+        {
+            Input = Int("input"),
+            Hidden = ParseHidden(Get("hidden")),
+            Latent = Int("latent"),
+            Likelihood = Enum<Likelihood>("likelihood"),
+            Beta = Float("beta"),
+            Sigma = Float("sigma"),
+            Activation = Enum<Activation>("activation"),
+            ImageHeight = Int("image_height"),
+            ImageWidth = Int("image_width"),
+        };
+        try { return config.Validate(); }
+        catch (ArgumentException e) { throw new FormatException($"model metadata describes an invalid model: {e.Message}", e); }
+    }
+
+    /// <summary>Parses "400" or "512,256"; throws FormatException saying what was expected.</summary>
+    public static int[] ParseHidden(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var widths = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] <= 0)
+                throw new FormatException($"'{text}' is not a list of positive layer widths (expected e.g. 400 or 512,256)");
+        return widths;
+    }
+
+    // Records compare lists by reference; a configuration is equal by value.
+    public bool Equals(VaeConfig? other) => other is not null
+        && Input == other.Input && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent
+        && Likelihood == other.Likelihood && Beta.Equals(other.Beta) && Sigma.Equals(other.Sigma)
+        && Activation == other.Activation && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth;
+
+    public override int GetHashCode() => HashCode.Combine(Input, FormatHidden(Hidden), Latent, Likelihood, Beta, Sigma, Activation, ImageHeight * 65599 + ImageWidth);
+}

@@ -1,0 +1,100 @@
+using IlgpuVae.Kernels;
+using IlgpuVae.Kernels.Cpu;
+
+namespace IlgpuVae.Tests.Check;
+
+/// <summary>A defect that <see cref="FaultInjectingAccelerator"/> puts into otherwise correct results.</summary>
+public enum InjectedFault { None, GemmTransposedA, LossGradient, AdamThrows, FillPastTheView, SampledEps }
+
+/// <summary>
+/// The CPU accelerator behind a wrapper that breaks one op on purpose, the way a faulty kernel would:
+/// a slightly wrong element, a write past the view, an exception. Every other op is the real CPU op, so
+/// a device check run on it must fail exactly the checks of the broken op.
+/// </summary>
+internal sealed class FaultInjectingAccelerator(InjectedFault fault) : Accelerator
+{
+    private readonly CpuAccelerator _inner = new();
+
+    public override BackendKind Kind => BackendKind.Cpu;
+    public override string Name => $"CPU accelerator with {fault}";
+    public override string Specifier => "cpu";
+
+    private sealed class Buffer<T>(Accelerator owner, DeviceBuffer<T> inner) : DeviceBuffer<T>(owner, inner.Length) where T : unmanaged
+    {
+        public DeviceBuffer<T> Inner { get; } = inner;
+        protected override void DisposeCore() => Inner.Dispose();
+    }
+
+    private static DeviceView<T> In<T>(DeviceView<T> view) where T : unmanaged
+        => view.IsNull ? default : ((Buffer<T>)view.Buffer!).Inner.Slice(view.Offset, view.Length);
+
+    /// <summary>Adds a small error to one element in the middle of a result.</summary>
+    private void Perturb(DeviceView<float> view)
+    {
+        var values = _inner.Download(view);
+        values[values.Length / 2] += 1e-3f + 1e-3f * Math.Abs(values[values.Length / 2]);
+        _inner.CopyFromHost<float>(values, view);
+    }
+
+    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new Buffer<T>(this, _inner.Allocate<T>(length));
+    protected override void CopyFromHostCore<T>(ReadOnlySpan<T> source, DeviceView<T> destination) => _inner.CopyFromHost(source, In(destination));
+    protected override void CopyToHostCore<T>(DeviceView<T> source, Span<T> destination) => _inner.CopyToHost(In(source), destination);
+    protected override void CopyCore<T>(DeviceView<T> source, DeviceView<T> destination) => _inner.Copy(In(source), In(destination));
+    protected override void SynchronizeCore() => _inner.Synchronize();
+
+    protected override void GemmCore(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        DeviceView<float> a, DeviceView<float> b, float beta, DeviceView<float> c, Epilogue epilogue)
+    {
+        _inner.Gemm(transA, transB, m, n, k, alpha, In(a), In(b), beta, In(c), epilogue with { Bias = In(epilogue.Bias) });
+        if (fault == InjectedFault.GemmTransposedA && transA == Transpose.T && transB == Transpose.N) Perturb(In(c));
+    }
+
+    protected override void ActivationForwardCore(Activation activation, DeviceView<float> x, DeviceView<float> y, float leakySlope)
+        => _inner.ActivationForward(activation, In(x), In(y), leakySlope);
+
+    protected override void ActivationBackwardCore(Activation activation, DeviceView<float> y, DeviceView<float> dy, DeviceView<float> dx, float leakySlope)
+        => _inner.ActivationBackward(activation, In(y), In(dy), In(dx), leakySlope);
+
+    protected override void BiasGradientCore(DeviceView<float> dy, int rows, int cols, DeviceView<float> dbias)
+        => _inner.BiasGradient(In(dy), rows, cols, In(dbias));
+
+    protected override void SampleLatentCore(DeviceView<float> stats, int rows, int latent, RandomSource random, DeviceView<float> eps, DeviceView<float> z)
+    {
+        _inner.SampleLatent(In(stats), rows, latent, random, In(eps), In(z));
+        if (fault == InjectedFault.SampledEps) Perturb(In(eps));
+    }
+
+    protected override void SampleLatentBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> dz, int rows, int latent, DeviceView<float> dstats)
+        => _inner.SampleLatentBackward(In(stats), In(eps), In(dz), rows, latent, In(dstats));
+
+    protected override void VaeLossCore(LossSettings settings, DeviceView<float> logits, DeviceView<float> x, DeviceView<float> stats,
+        int rows, int features, int latent, DeviceView<float> perSampleLoss, DeviceView<float> dlogits, DeviceView<float> dstats, DeviceView<float> perSampleKl)
+    {
+        _inner.VaeLoss(settings, In(logits), In(x), In(stats), rows, features, latent, In(perSampleLoss), In(dlogits), In(dstats), In(perSampleKl));
+        if (fault == InjectedFault.LossGradient) Perturb(In(dlogits));
+    }
+
+    protected override void AdamCore(AdamSettings settings, float biasCorrection1, float biasCorrection2,
+        DeviceView<float> parameters, DeviceView<float> gradients, DeviceView<float> m, DeviceView<float> v)
+    {
+        if (fault == InjectedFault.AdamThrows) throw new InvalidOperationException("adam_step: launch failed (injected)");
+        // The CPU kernel itself: the public op would want the step, which the bias corrections stand for here.
+        CpuAdam.Run(_inner, settings, biasCorrection1, biasCorrection2, In(parameters), In(gradients), In(m), In(v));
+    }
+
+    protected override void GatherBatchCore(DeviceView<byte> data, int features, DeviceView<int> indices, int rows,
+        DeviceView<float> output, bool binarize, RandomSource random)
+        => _inner.GatherBatch(In(data), features, In(indices), rows, In(output), binarize, random);
+
+    protected override void ReduceSumCore(DeviceView<float> values, DeviceView<float> result) => _inner.ReduceSum(In(values), In(result));
+
+    protected override void FillCore(DeviceView<float> view, float value)
+    {
+        var inner = In(view);
+        // One element too many, as a kernel with an off-by-one bound check would write.
+        bool overrun = fault == InjectedFault.FillPastTheView && inner.Offset + inner.Length < inner.Buffer!.Length;
+        _inner.Fill(overrun ? inner.Buffer!.Slice(inner.Offset, inner.Length + 1) : inner, value);
+    }
+
+    protected override void DisposeCore() => _inner.Dispose();
+}

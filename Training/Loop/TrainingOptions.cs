@@ -1,0 +1,41 @@
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Training.Loop;
+
+/// <summary>How a model is trained. The defaults are the PyTorch reference's (Adam 1e-3, batch 128, 10 epochs).</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Stop after this many optimiser steps in total (the epoch in progress is still evaluated).</summary>
+    public long? MaxSteps { get; init; }
+
+    public int BatchSize { get; init; } = 128;
+
+    public AdamSettings Adam { get; init; } = AdamSettings.Default;
+
+    /// <summary>Dynamic binarisation: each training pixel becomes 1 with probability its intensity, redrawn every step.</summary>
+    public bool Binarize { get; init; }
+
+    /// <summary>Key of every random draw: initialisation, shuffles, eps, binarisation.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Rows per evaluation batch of the test loss.</summary>
+    public int EvalBatch { get; init; } = 1000;
+
+    /// <summary>Steps between loss read-backs for progress reports (a read-back waits for the device).</summary>
+    public int ProgressEvery { get; init; } = 50;
+
+    /// <summary>Throws an ArgumentException naming the first option out of range.</summary>
+    public TrainingOptions Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException($"epochs must be >= 1 (got {Epochs})");
+        if (MaxSteps is < 1) throw new ArgumentException($"max steps must be >= 1 (got {MaxSteps})");
+        if (BatchSize < 1) throw new ArgumentException($"batch size must be >= 1 (got {BatchSize})");
+        if (EvalBatch < 1) throw new ArgumentException($"eval batch must be >= 1 (got {EvalBatch})");
+        if (ProgressEvery < 1) throw new ArgumentException($"progress interval must be >= 1 (got {ProgressEvery})");
+        if (!(Adam.LearningRate > 0) || float.IsInfinity(Adam.LearningRate)) throw new ArgumentException($"learning rate must be > 0 (got {Adam.LearningRate})");
+        if (!(Adam.WeightDecay >= 0) || float.IsInfinity(Adam.WeightDecay)) throw new ArgumentException($"weight decay must be >= 0 (got {Adam.WeightDecay})");
+        return this;
+    }
+}

@@ -1,0 +1,16 @@
+namespace IlgpuVae.Training.Loop;
+
+/// <summary>A progress report inside an epoch, made every <see cref="TrainingOptions.ProgressEvery"/> steps.</summary>
+/// <param name="RecentLoss">Mean per-sample loss over the steps since the previous report.</param>
+/// <param name="SamplesPerSecond">Training throughput of the epoch so far.</param>
+public readonly record struct TrainingProgress(
+    int Epoch, int Epochs, int StepInEpoch, int StepsInEpoch, long Step, double RecentLoss, double SamplesPerSecond, double ElapsedSeconds);
+
+/// <summary>
+/// One epoch's numbers: the mean per-sample training loss over the samples it trained on, the test
+/// loss (mean per-image negative ELBO with one z sample; null when the run was interrupted before it),
+/// and the training time and rate (evaluation excluded, as the PyTorch reference times it).
+/// </summary>
+public sealed record EpochResult(
+    int Epoch, long Step, int Steps, int Samples, double TrainLoss, double? TestLoss,
+    double EpochSeconds, double EvalSeconds, double SamplesPerSecond, bool Partial, bool Interrupted);

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using IlgpuVae.Kernels;
+using IlgpuVae.Model;
+using IlgpuVae.Training.Data;
+using IlgpuVae.Training.Outputs;
+
+namespace IlgpuVae.Training.Loop;
+
+/// <summary>Receives what a run reports as it goes (the command line turns it into a progress bar or log lines).</summary>
+public interface ITrainingReporter
+{
+    void Info(string line);
+    void Progress(TrainingProgress progress);
+    void Epoch(EpochResult result);
+}
+
+/// <summary>What a run trains and where it writes.</summary>
+public sealed record TrainingRunSettings(VaeConfig Model, TrainingOptions Training, string RunDirectory, string DataDirectory);
+
+/// <summary>What a run produced.</summary>
+public sealed record TrainingRunResult(string RunDirectory, IReadOnlyList<EpochResult> Epochs, long Steps, bool Interrupted,
+    string MetricsPath, string ModelPath, string SamplesPath, string ReconstructionsPath)
+{
+    public double? FinalTestLoss => Epochs.LastOrDefault(e => e.TestLoss is not null)?.TestLoss;
+}
+
+/// <summary>
+/// A whole training job: train for the epochs (or up to the step limit, or until cancelled after the
+/// step in progress), logging metrics.jsonl as it goes, then write model.safetensors, samples.png and
+/// reconstructions.png. Every file is replaced atomically, so a job killed at any moment leaves
+/// either the previous or the complete new version of each.
+/// </summary>
+public static class TrainingRun
+{
+    public const string MetricsFile = "metrics.jsonl", ModelFile = "model.safetensors",
+        SamplesFile = "samples.png", ReconstructionsFile = "reconstructions.png";
+
+    /// <summary>Images in samples.png (an 8 x 8 grid) and pairs in reconstructions.png (8 rows of 8 pairs).</summary>
+    public const int GridSide = 8;
+
+    public static TrainingRunResult Execute(Accelerator accelerator, IdxDataSet data, TrainingRunSettings settings,
+        ITrainingReporter reporter, CancellationToken cancellation = default)
+    {
+        var options = settings.Training.Validate();
+        var config = (settings.Model with
+        {
+            Input = data.Train.Rows * data.Train.Columns, ImageHeight = data.Train.Rows, ImageWidth = data.Train.Columns,
+        }).Validate();
+        string dir = Path.GetFullPath(settings.RunDirectory);
+        Directory.CreateDirectory(dir);
+        var metrics = new MetricsLog(Path.Combine(dir, MetricsFile));
+        var total = Stopwatch.StartNew();
+
+        using var trainer = new VaeTrainer(accelerator, config, options, data.Train, data.Test);
+        metrics.Append(RunLine(accelerator, config, options, settings, trainer));
+        reporter.Info($"device {accelerator.Specifier}: {accelerator.Name}");
+        reporter.Info($"model {config.Describe()} ({trainer.Network.Layout.ParameterCount:N0} parameters), {config.Likelihood.ToString().ToLowerInvariant()} likelihood, " +
+            $"beta {config.Beta.ToString(CultureInfo.InvariantCulture)}; data {settings.DataDirectory}: {trainer.TrainCount} train, {trainer.TestCount} test images");
+
+        var epochs = new List<EpochResult>();
+        bool interrupted = false;
+        try
+        {
+            for (int epoch = 1; epoch <= options.Epochs && !trainer.StepLimitReached; epoch++)
+            {
+                var result = trainer.TrainEpoch(epoch, cancellation, reporter.Progress);
+                epochs.Add(result);
+                metrics.Append(EpochLine(result));
+                reporter.Epoch(result);
+                if (result.Interrupted) { interrupted = true; break; }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            metrics.Append(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message });
+            throw;
+        }
+
+        var result2 = WriteOutputs(trainer, data, dir, options, epochs, interrupted);
+        metrics.Append(new JsonObject
+        {
+            ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count, ["interrupted"] = interrupted,
+            ["test_loss"] = MetricsLog.Rounded(result2.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
+        });
+        reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile} to {dir}");
+        return result2;
+    }
+
+    private static TrainingRunResult WriteOutputs(VaeTrainer trainer, IdxDataSet data, string dir, TrainingOptions options,
+        List<EpochResult> epochs, bool interrupted)
+    {
+        var network = trainer.Network;
+        var config = network.Config;
+        var last = epochs.LastOrDefault();
+        var extra = new Dictionary<string, string>
+        {
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["steps"] = trainer.Step.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = epochs.Count.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["binarize"] = options.Binarize ? "true" : "false",
+        };
+        if (last?.TestLoss is { } testLoss) extra["test_loss"] = testLoss.ToString("R", CultureInfo.InvariantCulture);
+
+        string modelPath = Path.Combine(dir, ModelFile), samplesPath = Path.Combine(dir, SamplesFile),
+            reconstructionsPath = Path.Combine(dir, ReconstructionsFile);
+        VaeModelFile.Save(modelPath, config, trainer.DownloadParameters(), extra);
+
+        int count = GridSide * GridSide;
+        ImageOutputs.WriteGrid(samplesPath, ImageOutputs.SampleMeans(network, options.Seed, count), count, config, GridSide);
+
+        var source = data.Test.Count > 0 ? data.Test : data.Train;
+        int pairs = Math.Min(count, source.Count);
+        var (originals, reconstructions) = ImageOutputs.Reconstruct(network, source.Pixels, pairs);
+        ImageOutputs.WritePairs(reconstructionsPath, originals, reconstructions, pairs, config, GridSide);
+
+        return new TrainingRunResult(dir, epochs, trainer.Step, interrupted, Path.Combine(dir, MetricsFile), modelPath, samplesPath, reconstructionsPath);
+    }
+
+    private static JsonObject RunLine(Accelerator accelerator, VaeConfig config, TrainingOptions options, TrainingRunSettings settings, VaeTrainer trainer) => new()
+    {
+        ["type"] = "run",
+        ["started"] = DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture),
+        ["device"] = accelerator.Specifier,
+        ["device_name"] = accelerator.Name,
+        ["data"] = settings.DataDirectory,
+        ["train_images"] = trainer.TrainCount,
+        ["test_images"] = trainer.TestCount,
+        ["parameters"] = trainer.Network.Layout.ParameterCount,
+        ["config"] = new JsonObject
+        {
+            ["input"] = config.Input,
+            ["hidden"] = new JsonArray(config.Hidden.Select(h => (JsonNode?)h).ToArray()),
+            ["latent"] = config.Latent,
+            ["likelihood"] = config.Likelihood.ToString().ToLowerInvariant(),
+            ["beta"] = config.Beta,
+            ["sigma"] = config.Sigma,
+            ["activation"] = config.Activation.ToString().ToLowerInvariant(),
+        },
+        ["training"] = new JsonObject
+        {
+            ["epochs"] = options.Epochs,
+            ["max_steps"] = options.MaxSteps,
+            ["batch_size"] = options.BatchSize,
+            ["steps_per_epoch"] = trainer.StepsPerEpoch,
+            ["lr"] = options.Adam.LearningRate,
+            ["betas"] = new JsonArray(options.Adam.Beta1, options.Adam.Beta2),
+            ["eps"] = options.Adam.Epsilon,
+            ["weight_decay"] = options.Adam.WeightDecay,
+            ["decoupled_weight_decay"] = options.Adam.Decoupled,
+            ["binarize"] = options.Binarize,
+            ["seed"] = options.Seed,
+            ["eval_batch"] = options.EvalBatch,
+        },
+    };
+
+    private static JsonObject EpochLine(EpochResult r) => new()
+    {
+        ["type"] = "epoch",
+        ["epoch"] = r.Epoch,
+        ["step"] = r.Step,
+        ["steps"] = r.Steps,
+        ["samples"] = r.Samples,
+        ["train_loss"] = MetricsLog.Rounded(r.TrainLoss, 4),
+        ["test_loss"] = MetricsLog.Rounded(r.TestLoss, 4),
+        ["epoch_seconds"] = Math.Round(r.EpochSeconds, 4),
+        ["eval_seconds"] = Math.Round(r.EvalSeconds, 4),
+        ["samples_per_s"] = Math.Round(r.SamplesPerSecond, 1),
+        ["partial"] = r.Partial,
+        ["interrupted"] = r.Interrupted,
+    };
+}
