@@ -16,7 +16,7 @@ public static class Cli
 {
     public static IReadOnlyList<Command> Commands { get; } =
     [
-        new TrainCommand(), new SampleCommand(), new ReconstructCommand(), new DevicesCommand(),
+        new TrainCommand(), new SampleCommand(), new ReconstructCommand(), new DevicesCommand(), new CheckCommand(), new BenchCommand(),
     ];
 
     public static int Run(IReadOnlyList<string> args, CommandContext context)

@@ -1,17 +1,29 @@
+using System.Runtime.InteropServices;
 using IlgpuVae.Host;
 using IlgpuVae.Host.CommandLine;
 
-// Ctrl-C asks the running command to stop after its current step (it then writes its outputs and
-// exits with 130); a second Ctrl-C ends the process at once.
+// Ctrl-C (and SIGTERM, which batch schedulers send before a kill) asks the running command to stop
+// after its current step; it then writes its outputs and exits with 130. A second Ctrl-C ends the
+// process at once.
 using var interrupt = new CancellationTokenSource();
+void RequestStop(string signal)
+{
+    interrupt.Cancel();
+    Console.Error.WriteLine();
+    Console.Error.WriteLine($"ilgpu-vae: {signal}: stopping after the current step (Ctrl-C again to abort)");
+}
 Console.CancelKeyPress += (_, e) =>
 {
     if (interrupt.IsCancellationRequested) return;
     e.Cancel = true;
-    interrupt.Cancel();
-    Console.Error.WriteLine();
-    Console.Error.WriteLine("ilgpu-vae: stopping after the current step (Ctrl-C again to abort)");
+    RequestStop("interrupted");
 };
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+{
+    if (interrupt.IsCancellationRequested) return;
+    signal.Cancel = true;
+    RequestStop("terminated");
+});
 
 var context = new CommandContext(Console.Out, Console.Error, interrupt.Token, IsTerminal: !Console.IsOutputRedirected);
 return Cli.Run(args, context);

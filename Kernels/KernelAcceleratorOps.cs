@@ -48,6 +48,8 @@ public abstract partial class KernelAccelerator
                 ["GEMM_TS_K"] = Text(tuning.GemmTileK),
                 ["GEMM_WPT_M"] = Text(tuning.GemmWorkM),
                 ["GEMM_WPT_N"] = Text(tuning.GemmWorkN),
+                ["GEMM_BM"] = Text(tuning.GemmBlockM),
+                ["GEMM_BN"] = Text(tuning.GemmBlockN),
             },
             "loss" => new Dictionary<string, string> { ["LOSS_WG"] = Text(tuning.LossGroup) },
             "reduce" => new Dictionary<string, string>
@@ -141,27 +143,32 @@ public abstract partial class KernelAccelerator
             Buf(a), Off(a), Buf(b), Off(b), F(beta), Buf(c), Off(c),
             Buf(bias), Off(bias), I(hasBias ? 1 : 0), I((int)epilogue.Activation), F(epilogue.LeakySlope),
         ];
-        if (UseTiledGemm(m, n, k))
+        switch (SelectGemm(m, n, k))
         {
-            int threadsN = t.GemmTileN / t.GemmWorkN, threadsM = t.GemmTileM / t.GemmWorkM;
-            Run("gemm", "gemm_tiled", args, CeilDiv(n, t.GemmTileN) * threadsN, CeilDiv(m, t.GemmTileM) * threadsM, threadsN, threadsM);
-        }
-        else
-        {
-            Run("gemm", "gemm_direct", args, RoundUp(n, t.DirectX), RoundUp(m, t.DirectY), t.DirectX, t.DirectY);
+            case GemmKernel.Tiled:
+                int threadsN = t.GemmTileN / t.GemmWorkN, threadsM = t.GemmTileM / t.GemmWorkM;
+                Run("gemm", "gemm_tiled", args, CeilDiv(n, t.GemmTileN) * threadsN, CeilDiv(m, t.GemmTileM) * threadsM, threadsN, threadsM);
+                break;
+            case GemmKernel.Blocked:
+                Run("gemm", "gemm_blocked", args, RoundUp(CeilDiv(n, t.GemmBlockN), t.BlockedX), RoundUp(CeilDiv(m, t.GemmBlockM), t.BlockedY),
+                    t.BlockedX, t.BlockedY);
+                break;
+            default:
+                Run("gemm", "gemm_direct", args, RoundUp(n, t.DirectX), RoundUp(m, t.DirectY), t.DirectX, t.DirectY);
+                break;
         }
     }
 
-    /// <summary>The tiled kernel pays off once a shape fills at least half a tile in each dimension.</summary>
-    internal bool UseTiledGemm(int m, int n, int k)
+    /// <summary>
+    /// The kernel that serves a shape: on CPU devices always the barrier-free register blocks; on GPUs the
+    /// local-memory tiles once a shape fills at least half a tile in each dimension, else the direct kernel.
+    /// </summary>
+    internal GemmKernel SelectGemm(int m, int n, int k)
     {
         var t = Tuning;
-        return GemmChoice switch
-        {
-            GemmKernel.Tiled => true,
-            GemmKernel.Direct => false,
-            _ => m >= t.GemmTileM / 2 && n >= t.GemmTileN / 2 && k >= t.GemmTileK,
-        };
+        if (GemmChoice != GemmKernel.Auto) return GemmChoice;
+        if (t.PreferBlockedGemm) return GemmKernel.Blocked;
+        return m >= t.GemmTileM / 2 && n >= t.GemmTileN / 2 && k >= t.GemmTileK ? GemmKernel.Tiled : GemmKernel.Direct;
     }
 
     protected override void ActivationForwardCore(Activation activation, DeviceView<float> x, DeviceView<float> y, float leakySlope)
@@ -250,7 +257,7 @@ public abstract partial class KernelAccelerator
 }
 
 /// <summary>Which GEMM kernel serves a call.</summary>
-internal enum GemmKernel { Auto, Tiled, Direct }
+internal enum GemmKernel { Auto, Tiled, Direct, Blocked }
 
 /// <summary>
 /// Tile and work-group sizes of one device, chosen from its limits. The same record feeds the
@@ -259,7 +266,8 @@ internal enum GemmKernel { Auto, Tiled, Direct }
 /// </summary>
 internal sealed record KernelTuning(
     int GemmTileM, int GemmTileN, int GemmTileK, int GemmWorkM, int GemmWorkN,
-    int DirectX, int DirectY, int ElementGroup, int LossGroup, int ReduceGroup, int BiasGroupX, int BiasGroupY)
+    int DirectX, int DirectY, int ElementGroup, int LossGroup, int ReduceGroup, int BiasGroupX, int BiasGroupY,
+    bool PreferBlockedGemm, int GemmBlockM, int GemmBlockN, int BlockedX, int BlockedY)
 {
     /// <summary>Work-group size of the dialect probe (dialect.cl).</summary>
     public int DialectGroup => Math.Min(64, ElementGroup);
@@ -280,6 +288,12 @@ internal sealed record KernelTuning(
         int bias = maxGroup >= 256 ? 16 : maxGroup >= 64 ? 8 : 4;
         int directY = group >= 16 * 16 ? 16 : group >= 64 ? 8 : 4;
         int directX = Math.Max(1, Math.Min(16, group / directY));
-        return new KernelTuning(tile, tile, tileK, work, work, directX, directY, group, group, group, bias, bias);
+        // CPU devices: 8x8 register blocks, one work-item a work-group (nothing to share without local
+        // memory, and the runtime's work-item loop would only add overhead). GPUs, if forced onto the
+        // blocked kernel, get 2-D groups of a sensible size.
+        bool cpu = !limits.IsGpu;
+        int blockedX = cpu ? 1 : directX, blockedY = cpu ? 1 : directY;
+        return new KernelTuning(tile, tile, tileK, work, work, directX, directY, group, group, group, bias, bias,
+            cpu, 8, 8, blockedX, blockedY);
     }
 }

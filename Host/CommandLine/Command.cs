@@ -21,7 +21,7 @@ public static class ExitCodes
         "  1    error while training or on the device (including a failed check)\n" +
         "  2    usage error: unknown option, bad or missing value\n" +
         "  3    data error: the data set or a model file is missing or malformed\n" +
-        "  130  interrupted (Ctrl-C): training stops after the current step and still writes its outputs\n";
+        "  130  interrupted (Ctrl-C or SIGTERM): training stops after the current step and still writes its outputs\n";
 }
 
 /// <summary>Where a command writes, and how it is asked to stop.</summary>

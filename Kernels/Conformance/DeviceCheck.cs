@@ -24,9 +24,9 @@ public static partial class DeviceCheck
     {
         ArgumentNullException.ThrowIfNull(device);
         using var reference = new CpuAccelerator();
-        var session = new Session(device, reference, seed);
+        var run = new CheckRun(device, reference, seed);
         var results = new List<DeviceCheckResult>();
-        foreach (var (name, tolerance, check) in Checks(session))
+        foreach (var (name, tolerance, check) in Checks(run))
         {
             try
             {
@@ -84,7 +84,7 @@ public static partial class DeviceCheck
             : parts.OrderByDescending(p => p.Tolerance > 0 ? p.MaxError / p.Tolerance : p.MaxError).First();
         string detail = failed.Length > 0
             ? $"{worst.Check}: {worst.Detail}"
-            : string.Join(", ", parts.Select(p => $"{p.Check} {p.Detail}"));
+            : $"{string.Join(", ", parts.Select(p => p.Check))} within tolerance";
         return new DeviceCheckResult(check, failed.Length == 0, worst.MaxError, worst.Tolerance, detail);
     }
 

@@ -15,7 +15,7 @@ public static partial class DeviceCheck
     /// <summary>k products summed in float: the error bound grows with k.</summary>
     private static double GemmTolerance(int k) => 1e-5 + 2e-7 * k;
 
-    private static IEnumerable<(string Name, double Tolerance, Func<DeviceCheckResult> Run)> Checks(Session s)
+    private static IEnumerable<(string Name, double Tolerance, Func<DeviceCheckResult> Run)> Checks(CheckRun s)
     {
         yield return ("philox known answers (host)", 0, PhiloxHostKnownAnswers);
         if (s.Device is KernelAccelerator kernels)
@@ -67,7 +67,7 @@ public static partial class DeviceCheck
     }
 
     /// <summary>The Random123 vectors plus random blocks, on the device, against Philox.Block word for word.</summary>
-    private static DeviceCheckResult PhiloxDeviceKnownAnswers(Session s, KernelAccelerator device)
+    private static DeviceCheckResult PhiloxDeviceKnownAnswers(CheckRun s, KernelAccelerator device)
     {
         var rng = s.NextRandom();
         int blocks = KnownAnswers.Length + 61;
@@ -95,12 +95,12 @@ public static partial class DeviceCheck
             wrong == 0 ? $"{blocks} blocks" : $"{wrong} words differ; first at word {first}: got {words[first]:x8}");
     }
 
-    private static DeviceCheckResult SamplingEps(Session s)
+    private static DeviceCheckResult SamplingEps(CheckRun s)
     {
         const int rows = 37, latent = 23; // 851 elements: the last Philox group is partial
         var rng = s.NextRandom();
         var random = s.Source(step: 7, RandomStream.Latent);
-        using var stats = s.Put(Session.Uniform(rng, 2 * rows * latent, -2f, 2f));
+        using var stats = s.Put(CheckRun.Uniform(rng, 2 * rows * latent, -2f, 2f));
         using var eps = s.Put(new float[rows * latent]);
         using var z = s.Put(new float[rows * latent]);
         s.Device.SampleLatent(stats.D, rows, latent, random, eps.D, z.D);
@@ -109,9 +109,9 @@ public static partial class DeviceCheck
         return Compare("sampling eps vs Philox.Normal", expected, s.Device.Download(eps.D), ElementwiseTolerance);
     }
 
-    private static DeviceCheckResult CopyRoundTrip(Session s)
+    private static DeviceCheckResult CopyRoundTrip(CheckRun s)
     {
-        var data = Session.Uniform(s.NextRandom(), 4099, -1f, 1f);
+        var data = CheckRun.Uniform(s.NextRandom(), 4099, -1f, 1f);
         using var source = s.Put(data);
         using var target = s.Put(new float[data.Length + 2]);
         s.Device.Copy(source.D, target.D.Slice(2, data.Length));
@@ -120,7 +120,7 @@ public static partial class DeviceCheck
         return Compare("copy host-device-host", expected, s.Device.Download(target.D), 0);
     }
 
-    private static (string, double, Func<DeviceCheckResult>) Gemm(Session s, Transpose ta, Transpose tb, int m, int n, int k,
+    private static (string, double, Func<DeviceCheckResult>) Gemm(CheckRun s, Transpose ta, Transpose tb, int m, int n, int k,
         float alpha, float beta, Activation activation, bool bias)
     {
         string name = string.Create(CultureInfo.InvariantCulture, $"gemm {ta}{tb} {m}x{n}x{k} alpha {alpha} beta {beta}")
@@ -129,11 +129,11 @@ public static partial class DeviceCheck
         return (name, tolerance, () =>
         {
             var rng = s.NextRandom();
-            using var a = s.Put(Session.Uniform(rng, m * k, -1f, 1f));
-            using var b = s.Put(Session.Uniform(rng, k * n, -1f, 1f));
+            using var a = s.Put(CheckRun.Uniform(rng, m * k, -1f, 1f));
+            using var b = s.Put(CheckRun.Uniform(rng, k * n, -1f, 1f));
             // With beta 0 the contract says C is not read: NaN there must not leak into the result.
-            using var c = s.Put(beta == 0 ? Enumerable.Repeat(float.NaN, m * n).ToArray() : Session.Uniform(rng, m * n, -1f, 1f));
-            using var biasValues = s.Put(Session.Uniform(rng, n, -0.5f, 0.5f));
+            using var c = s.Put(beta == 0 ? Enumerable.Repeat(float.NaN, m * n).ToArray() : CheckRun.Uniform(rng, m * n, -1f, 1f));
+            using var biasValues = s.Put(CheckRun.Uniform(rng, n, -0.5f, 0.5f));
             var onDevice = bias ? Epilogue.WithBias(biasValues.D, activation, 0.1f) : Epilogue.None;
             var onReference = bias ? Epilogue.WithBias(biasValues.R, activation, 0.1f) : Epilogue.None;
             s.Device.Gemm(ta, tb, m, n, k, alpha, a.D, b.D, beta, c.D, onDevice);
@@ -142,44 +142,44 @@ public static partial class DeviceCheck
         });
     }
 
-    private static DeviceCheckResult ActivationForward(Session s, Activation activation)
+    private static DeviceCheckResult ActivationForward(CheckRun s, Activation activation)
     {
-        using var x = s.Put(Session.Uniform(s.NextRandom(), 1031, -6f, 6f));
+        using var x = s.Put(CheckRun.Uniform(s.NextRandom(), 1031, -6f, 6f));
         using var y = s.Put(new float[x.Length]);
         s.Device.ActivationForward(activation, x.D, y.D, 0.05f);
         s.Reference.ActivationForward(activation, x.R, y.R, 0.05f);
         return s.Same($"activation forward {activation}", y, ElementwiseTolerance);
     }
 
-    private static DeviceCheckResult ActivationBackward(Session s, Activation activation)
+    private static DeviceCheckResult ActivationBackward(CheckRun s, Activation activation)
     {
         var rng = s.NextRandom();
         // Derivatives are functions of the forward output, so y must be a possible output of the activation.
-        using var x = s.Reference.Upload<float>(Session.Uniform(rng, 1031, -6f, 6f));
+        using var x = s.Reference.Upload<float>(CheckRun.Uniform(rng, 1031, -6f, 6f));
         using var forward = s.Reference.Allocate<float>(x.Length);
         s.Reference.ActivationForward(activation, x, forward, 0.05f);
         using var y = s.Put(s.Reference.Download(forward.View));
-        using var dy = s.Put(Session.Uniform(rng, x.Length, -1f, 1f));
+        using var dy = s.Put(CheckRun.Uniform(rng, x.Length, -1f, 1f));
         using var dx = s.Put(new float[x.Length]);
         s.Device.ActivationBackward(activation, y.D, dy.D, dx.D, 0.05f);
         s.Reference.ActivationBackward(activation, y.R, dy.R, dx.R, 0.05f);
         return s.Same($"activation backward {activation}", dx, ElementwiseTolerance);
     }
 
-    private static DeviceCheckResult BiasGradient(Session s, int rows, int cols)
+    private static DeviceCheckResult BiasGradient(CheckRun s, int rows, int cols)
     {
-        using var dy = s.Put(Session.Uniform(s.NextRandom(), rows * cols, -1f, 1f));
+        using var dy = s.Put(CheckRun.Uniform(s.NextRandom(), rows * cols, -1f, 1f));
         using var dbias = s.Put(new float[cols]);
         s.Device.BiasGradient(dy.D, rows, cols, dbias.D);
         s.Reference.BiasGradient(dy.R, rows, cols, dbias.R);
         return s.Same($"bias gradient {rows}x{cols}", dbias, ColumnSumTolerance);
     }
 
-    private static DeviceCheckResult SamplingForward(Session s)
+    private static DeviceCheckResult SamplingForward(CheckRun s)
     {
         const int rows = 41, latent = 20;
         var random = s.Source(step: 3, RandomStream.Evaluation);
-        using var stats = s.Put(Session.Uniform(s.NextRandom(), 2 * rows * latent, -3f, 3f));
+        using var stats = s.Put(CheckRun.Uniform(s.NextRandom(), 2 * rows * latent, -3f, 3f));
         using var eps = s.Put(new float[rows * latent]);
         using var z = s.Put(new float[rows * latent]);
         s.Device.SampleLatent(stats.D, rows, latent, random, eps.D, z.D);
@@ -187,28 +187,28 @@ public static partial class DeviceCheck
         return Combine("sampling forward", s.Same("eps", eps, ElementwiseTolerance), s.Same("z", z, ElementwiseTolerance));
     }
 
-    private static DeviceCheckResult SamplingBackward(Session s)
+    private static DeviceCheckResult SamplingBackward(CheckRun s)
     {
         const int rows = 41, latent = 20;
         var rng = s.NextRandom();
-        using var stats = s.Put(Session.Uniform(rng, 2 * rows * latent, -3f, 3f));
-        using var eps = s.Put(Session.Uniform(rng, rows * latent, -3f, 3f));
-        using var dz = s.Put(Session.Uniform(rng, rows * latent, -1f, 1f));
-        using var dstats = s.Put(Session.Uniform(rng, 2 * rows * latent, -1f, 1f)); // accumulated into
+        using var stats = s.Put(CheckRun.Uniform(rng, 2 * rows * latent, -3f, 3f));
+        using var eps = s.Put(CheckRun.Uniform(rng, rows * latent, -3f, 3f));
+        using var dz = s.Put(CheckRun.Uniform(rng, rows * latent, -1f, 1f));
+        using var dstats = s.Put(CheckRun.Uniform(rng, 2 * rows * latent, -1f, 1f)); // accumulated into
         s.Device.SampleLatentBackward(stats.D, eps.D, dz.D, rows, latent, dstats.D);
         s.Reference.SampleLatentBackward(stats.R, eps.R, dz.R, rows, latent, dstats.R);
         return s.Same("sampling backward", dstats, ElementwiseTolerance);
     }
 
-    private static DeviceCheckResult Loss(Session s, LossSettings settings)
+    private static DeviceCheckResult Loss(CheckRun s, LossSettings settings)
     {
         const int rows = 33, features = 784, latent = 20;
         var rng = s.NextRandom();
-        var logitValues = Session.Uniform(rng, rows * features, -8f, 8f);
+        var logitValues = CheckRun.Uniform(rng, rows * features, -8f, 8f);
         for (int i = 0; i < logitValues.Length; i += 97) logitValues[i] = i % 2 == 0 ? 100f : -100f; // the stable form's extremes
         using var logits = s.Put(logitValues);
-        using var x = s.Put(Session.Uniform(rng, rows * features, 0f, 1f));
-        using var stats = s.Put(Session.Uniform(rng, 2 * rows * latent, -3f, 3f));
+        using var x = s.Put(CheckRun.Uniform(rng, rows * features, 0f, 1f));
+        using var stats = s.Put(CheckRun.Uniform(rng, 2 * rows * latent, -3f, 3f));
         using var loss = s.Put(new float[rows]);
         using var dlogits = s.Put(new float[rows * features]);
         using var dstats = s.Put(new float[2 * rows * latent]);
@@ -220,20 +220,20 @@ public static partial class DeviceCheck
             s.Same("dstats", dstats, LossTolerance), s.Same("kl", kl, LossTolerance));
     }
 
-    private static DeviceCheckResult Adam(Session s, string name, AdamSettings settings)
+    private static DeviceCheckResult Adam(CheckRun s, string name, AdamSettings settings)
     {
         const int length = 10007, step = 3;
         var rng = s.NextRandom();
-        using var p = s.Put(Session.Uniform(rng, length, -1f, 1f));
-        using var g = s.Put(Session.Uniform(rng, length, -0.1f, 0.1f));
-        using var m = s.Put(Session.Uniform(rng, length, -0.01f, 0.01f));
-        using var v = s.Put(Session.Uniform(rng, length, 0f, 1e-4f));
+        using var p = s.Put(CheckRun.Uniform(rng, length, -1f, 1f));
+        using var g = s.Put(CheckRun.Uniform(rng, length, -0.1f, 0.1f));
+        using var m = s.Put(CheckRun.Uniform(rng, length, -0.01f, 0.01f));
+        using var v = s.Put(CheckRun.Uniform(rng, length, 0f, 1e-4f));
         s.Device.Adam(settings, step, p.D, g.D, m.D, v.D);
         s.Reference.Adam(settings, step, p.R, g.R, m.R, v.R);
         return Combine(name, s.Same("parameters", p, ElementwiseTolerance), s.Same("m", m, ElementwiseTolerance), s.Same("v", v, ElementwiseTolerance));
     }
 
-    private static (Operand<byte> Data, Operand<int> Indices) GatherInputs(Session s, Random rng, int samples, int features, int rows)
+    private static (Operand<byte> Data, Operand<int> Indices) GatherInputs(CheckRun s, Random rng, int samples, int features, int rows)
     {
         var bytes = new byte[samples * features];
         rng.NextBytes(bytes);
@@ -244,7 +244,7 @@ public static partial class DeviceCheck
         catch { data.Dispose(); throw; }
     }
 
-    private static DeviceCheckResult Gather(Session s)
+    private static DeviceCheckResult Gather(CheckRun s)
     {
         const int samples = 61, features = 97, rows = 45;
         var (data, indices) = GatherInputs(s, s.NextRandom(), samples, features, rows);
@@ -263,7 +263,7 @@ public static partial class DeviceCheck
     /// Binarised values are 0 or 1 and may flip only where the uniform and the pixel are within an ulp
     /// of each other, so the measure is the fraction of values that differ from the reference.
     /// </summary>
-    private static DeviceCheckResult GatherBinarized(Session s)
+    private static DeviceCheckResult GatherBinarized(CheckRun s)
     {
         const int samples = 50, features = 784, rows = 64;
         var (data, indices) = GatherInputs(s, s.NextRandom(), samples, features, rows);
@@ -288,9 +288,9 @@ public static partial class DeviceCheck
         }
     }
 
-    private static DeviceCheckResult ReduceSum(Session s, int length)
+    private static DeviceCheckResult ReduceSum(CheckRun s, int length)
     {
-        var values = Session.Uniform(s.NextRandom(), length, -1f, 1f);
+        var values = CheckRun.Uniform(s.NextRandom(), length, -1f, 1f);
         using var input = s.Put(values);
         using var result = s.Put(new float[1]);
         s.Device.ReduceSum(input.D, result.D);
@@ -300,9 +300,9 @@ public static partial class DeviceCheck
         return s.Same($"reduce sum {length}", result, ReduceTolerance, floor: Math.Max(1.0, magnitude));
     }
 
-    private static DeviceCheckResult Fill(Session s)
+    private static DeviceCheckResult Fill(CheckRun s)
     {
-        using var values = s.Put(Session.Uniform(s.NextRandom(), 1001, -1f, 1f));
+        using var values = s.Put(CheckRun.Uniform(s.NextRandom(), 1001, -1f, 1f));
         s.Device.Fill(values.D.Slice(1, 999), -2.5f);
         s.Reference.Fill(values.R.Slice(1, 999), -2.5f);
         return s.Same("fill", values, 0);

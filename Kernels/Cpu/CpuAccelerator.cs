@@ -47,7 +47,7 @@ public sealed class CpuAccelerator : Accelerator
         => CpuReductions.ColumnSums(dy.Span(), rows, cols, dbias.Span());
 
     protected override void SampleLatentCore(DeviceView<float> stats, int rows, int latent, RandomSource random, DeviceView<float> eps, DeviceView<float> z)
-        => CpuSampling.Forward(stats.Span(), rows, latent, random, eps.Span(), z.Span());
+        => CpuSampling.Forward(this, stats, rows, latent, random, eps, z);
 
     protected override void SampleLatentBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> dz, int rows, int latent, DeviceView<float> dstats)
         => CpuSampling.Backward(stats.Span(), eps.Span(), dz.Span(), rows, latent, dstats.Span());

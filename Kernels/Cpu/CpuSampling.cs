@@ -1,19 +1,37 @@
 namespace IlgpuVae.Kernels.Cpu;
 
-/// <summary>Reparameterised Gaussian sampling z = mu + exp(logvar/2) * eps, forward and backward.</summary>
+/// <summary>
+/// Reparameterised Gaussian sampling z = mu + exp(logvar/2) * eps, forward and backward. The forward
+/// runs one Philox block and two Box–Muller pairs per group of four elements (the contract's layout),
+/// groups split statically over the threads; each eps is exactly Philox.Normal of its element.
+/// </summary>
 internal static class CpuSampling
 {
-    public static void Forward(ReadOnlySpan<float> stats, int rows, int latent, RandomSource random, Span<float> eps, Span<float> z)
+    public static void Forward(CpuAccelerator acc, DeviceView<float> stats, int rows, int latent, RandomSource random,
+        DeviceView<float> eps, DeviceView<float> z)
     {
-        for (int i = 0; i < rows; i++)
-        for (int j = 0; j < latent; j++)
+        float[] S = stats.Array(), E = eps.Array(), Z = z.Array();
+        int so = stats.Offset, eo = eps.Offset, zo = z.Offset;
+        int count = rows * latent, groups = (count + 3) / 4;
+        CpuParallel.For(acc, groups, minChunk: 256, (g0, g1) =>
         {
-            int e = i * latent + j;
-            float mu = stats[i * 2 * latent + j], logvar = stats[i * 2 * latent + latent + j];
-            float n = Philox.Normal(e, random);
-            eps[e] = n;
-            z[e] = mu + MathF.Exp(0.5f * logvar) * n;
-        }
+            Span<float> normals = stackalloc float[4];
+            for (int g = g0; g < g1; g++)
+            {
+                var (w0, w1, w2, w3) = Philox.ForGroup((uint)g, random);
+                int first = g * 4, lanes = Math.Min(4, count - first);
+                (normals[0], normals[1]) = Philox.BoxMuller(w0, w1);
+                if (lanes > 2) (normals[2], normals[3]) = Philox.BoxMuller(w2, w3);
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    int e = first + lane, i = e / latent, j = e - i * latent;
+                    float mu = S[so + i * 2 * latent + j], logvar = S[so + i * 2 * latent + latent + j];
+                    float n = normals[lane];
+                    E[eo + e] = n;
+                    Z[zo + e] = mu + MathF.Exp(0.5f * logvar) * n;
+                }
+            }
+        });
     }
 
     public static void Backward(ReadOnlySpan<float> stats, ReadOnlySpan<float> eps, ReadOnlySpan<float> dz, int rows, int latent, Span<float> dstats)

@@ -10,21 +10,35 @@ namespace IlgpuVae.Kernels.Cuda;
 internal static unsafe class CudaCurrentContext
 {
     [ThreadStatic] private static IntPtr t_current;
+    [ThreadStatic] private static int t_generation;
+    // Bumped whenever a context is released: a re-retained primary context can come back at the same
+    // address, and then no thread's remembered value may be trusted.
+    private static int s_generation = 1;
 
     public static void Set(CudaDriverApi api, IntPtr context)
     {
-        if (t_current == context) return;
+        if (IsCurrent(context)) return;
         api.ThrowIfFailed(api.cuCtxSetCurrent(context));
-        t_current = context;
+        Remember(context);
     }
 
     /// <summary>For release paths, which must not throw.</summary>
     public static bool TrySet(CudaDriverApi api, IntPtr context)
     {
-        if (t_current == context) return true;
+        if (IsCurrent(context)) return true;
         if (api.cuCtxSetCurrent(context) != CudaDriverApi.Success) return false;
-        t_current = context;
+        Remember(context);
         return true;
+    }
+
+    public static void Invalidate() => Interlocked.Increment(ref s_generation);
+
+    private static bool IsCurrent(IntPtr context) => t_current == context && t_generation == Volatile.Read(ref s_generation);
+
+    private static void Remember(IntPtr context)
+    {
+        t_current = context;
+        t_generation = Volatile.Read(ref s_generation);
     }
 }
 
@@ -54,7 +68,12 @@ internal sealed class CudaContextHandle : SafeHandle
 
     public void MakeCurrent() => CudaCurrentContext.Set(_api, DangerousGetHandle());
 
-    protected override unsafe bool ReleaseHandle() => _api.cuDevicePrimaryCtxRelease(Device) == CudaDriverApi.Success;
+    protected override unsafe bool ReleaseHandle()
+    {
+        bool released = _api.cuDevicePrimaryCtxRelease(Device) == CudaDriverApi.Success;
+        CudaCurrentContext.Invalidate();
+        return released;
+    }
 }
 
 /// <summary>

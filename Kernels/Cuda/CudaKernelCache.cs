@@ -14,9 +14,12 @@ internal sealed class CudaKernelCache(string directory)
     public string Directory { get; } = directory;
 
     /// <summary>$XDG_CACHE_HOME/ilgpu-vae/cuda, else ~/.cache/ilgpu-vae/cuda (LocalAppData on Windows).</summary>
-    public static string DefaultDirectory()
+    public static string DefaultDirectory() => DefaultDirectory(Environment.GetEnvironmentVariable);
+
+    /// <summary>The default directory under the given environment (a lookup, so tests need not change the process's).</summary>
+    public static string DefaultDirectory(Func<string, string?> environment)
     {
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string? xdg = environment("XDG_CACHE_HOME");
         string root = !string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg) ? xdg
             : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");

@@ -8,6 +8,12 @@
  * coalesced and local-memory reads conflict-free. Edges are zero-padded on load and masked on store,
  * so any shape is correct; gemm_direct, one work-item an output, is cheaper for small or thin shapes.
  *
+ * gemm_blocked is for CPU devices (PoCL, CPU runtimes): a work-item computes a GEMM_BM x GEMM_BN
+ * register block straight from global memory, with no local memory and no barrier. On a CPU, local
+ * memory is ordinary cache-backed memory, and a barrier makes the runtime keep every private variable
+ * that lives across it in per-work-item memory, so the tiled kernel's accumulators leave the registers;
+ * measured on PoCL, the barrier-free block is four to five times faster.
+ *
  * Transposition is a runtime stride pair, not a kernel variant: element (i, p) of op(A) is
  * a[i * aStrideI + p * aStrideP] with strides (k, 1) for N and (1, m) for T; element (p, j) of op(B)
  * is b[p * bStrideP + j * bStrideJ] with strides (n, 1) for N and (1, k) for T.
@@ -28,6 +34,13 @@
 #endif
 #ifndef GEMM_WPT_N
 #define GEMM_WPT_N 4
+#endif
+
+#ifndef GEMM_BM
+#define GEMM_BM 8
+#endif
+#ifndef GEMM_BN
+#define GEMM_BN 8
 #endif
 
 #define GEMM_THREADS_M (GEMM_TS_M / GEMM_WPT_M)
@@ -131,4 +144,53 @@ KERNEL void gemm_direct(int transA, int transB, int m, int n, int k, float alpha
     float sum = 0.0f;
     for (int p = 0; p < k; p++) sum += aLine[p * aStrideP] * bLine[p * bStrideP];
     C[i * n + j] = gemm_epilogue(sum, alpha, beta, C, i * n + j, bias + biasOffset, hasBias, j, activation, slope);
+}
+
+KERNEL void gemm_blocked(int transA, int transB, int m, int n, int k, float alpha,
+    GLOBAL const float* RESTRICT a, int aOffset, GLOBAL const float* RESTRICT b, int bOffset,
+    float beta, GLOBAL float* RESTRICT c, int cOffset,
+    GLOBAL const float* RESTRICT bias, int biasOffset, int hasBias, int activation, float slope)
+{
+    const int j0 = GLOBAL_ID(0) * GEMM_BN, i0 = GLOBAL_ID(1) * GEMM_BM;
+    if (i0 >= m || j0 >= n) return;
+    GLOBAL const float* A = a + aOffset;
+    GLOBAL const float* B = b + bOffset;
+    GLOBAL float* C = c + cOffset;
+    const int aStrideI = transA ? 1 : k, aStrideP = transA ? m : 1;
+    const int bStrideP = transB ? 1 : n, bStrideJ = transB ? k : 1;
+
+    /* Edge blocks read the last valid row or column again instead of branching in the k loop; the
+       duplicates are never stored. */
+    int rowOffset[GEMM_BM], colOffset[GEMM_BN];
+    for (int x = 0; x < GEMM_BM; x++) rowOffset[x] = (i0 + x < m ? i0 + x : m - 1) * aStrideI;
+    for (int y = 0; y < GEMM_BN; y++) colOffset[y] = (j0 + y < n ? j0 + y : n - 1) * bStrideJ;
+
+    float acc[GEMM_BM][GEMM_BN];
+    for (int x = 0; x < GEMM_BM; x++)
+        for (int y = 0; y < GEMM_BN; y++) acc[x][y] = 0.0f;
+
+    for (int p = 0; p < k; p++)
+    {
+        GLOBAL const float* aSlice = A + p * aStrideP;
+        GLOBAL const float* bSlice = B + p * bStrideP;
+        float bReg[GEMM_BN];
+        for (int y = 0; y < GEMM_BN; y++) bReg[y] = bSlice[colOffset[y]];
+        for (int x = 0; x < GEMM_BM; x++)
+        {
+            float aValue = aSlice[rowOffset[x]];
+            for (int y = 0; y < GEMM_BN; y++) acc[x][y] += aValue * bReg[y];
+        }
+    }
+
+    for (int x = 0; x < GEMM_BM; x++)
+    {
+        int i = i0 + x;
+        if (i >= m) break;
+        for (int y = 0; y < GEMM_BN; y++)
+        {
+            int j = j0 + y;
+            if (j >= n) break;
+            C[i * n + j] = gemm_epilogue(acc[x][y], alpha, beta, C, i * n + j, bias + biasOffset, hasBias, j, activation, slope);
+        }
+    }
 }

@@ -3,7 +3,7 @@
  *
  * Defines exactly the macro list documented at the top of prelude_opencl.h, with the same meaning;
  * a macro added there must be added here. NVRTC compiles with --device-as-default-execution-space,
- * so plain helper functions of the sources are device functions too.
+ * so the plain functions of the sources are device functions too.
  *
  * Differences from OpenCL that the macros absorb:
  *   - kernels are `extern "C"` so NVRTC keeps their names and the driver finds them by name;

@@ -61,9 +61,17 @@ public sealed class DeviceCheckTests
         }
         if (fault == InjectedFault.GemmTransposedA)
         {
-            var gemm = results.First(r => r.Check.StartsWith("gemm TN", StringComparison.Ordinal));
+            // The fault perturbs the middle element of C: element 17 of the 7x5 result.
+            var gemm = results.Single(r => r.Check == "gemm TN 7x5x3 alpha 0.75 beta 0.5");
             Assert.IsTrue(gemm.MaxError > gemm.Tolerance);
-            StringAssert.Contains(gemm.Detail, "worst at [");
+            StringAssert.StartsWith(gemm.Detail, "worst at [17]: expected ");
+        }
+        if (fault == InjectedFault.FillPastTheView)
+        {
+            // The view is [1, 1000) of the operand: the one element too many is element 1000.
+            var fill = results.Single(r => r.Check == "fill");
+            StringAssert.StartsWith(fill.Detail, "worst at [1000]: expected ");
+            StringAssert.EndsWith(fill.Detail, "got -2.5");
         }
     }
 
@@ -97,7 +105,9 @@ public sealed class DeviceCheckTests
         Assert.IsFalse(combined.Passed);
         Assert.AreEqual("loss", combined.Check);
         StringAssert.StartsWith(combined.Detail, "b: worst at [1]");
-        Assert.IsTrue(DeviceCheck.Combine("both", pass, pass).Passed);
+        var both = DeviceCheck.Combine("both", pass, DeviceCheck.Compare("d", [5f], [5f], 0));
+        Assert.IsTrue(both.Passed);
+        Assert.AreEqual("a, d within tolerance", both.Detail);
     }
 
     [TestMethod]

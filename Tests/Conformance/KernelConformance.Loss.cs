@@ -67,7 +67,7 @@ public abstract partial class KernelConformance
             var (loss, lossScale, kl, klScale, dlogits, dstats) = LossReference(settings, logits, x, stats, rows, features, latent);
             string what = $"{settings.Likelihood} beta={settings.Beta} sigma={settings.Sigma} {rows}x{features}x{latent}";
             var outLoss = Download(lossView); var outDl = Download(dlView); var outDs = Download(dsView);
-            AssertClose(loss, outLoss, i => 1e-5 * lossScale[i] + 1e-5, $"{what}: per-sample loss");
+            AssertClose(loss, outLoss, i => 4e-6 * lossScale[i] + 1e-5, $"{what}: per-sample loss");
             AssertClose(dlogits, outDl, 4e-6, 1e-6, $"{what}: dlogits");
             AssertClose(dstats, outDs, 4e-6, 1e-6, $"{what}: dstats");
             AssertGuardsIntact(lossBuffer, 1, rows, $"{what}: loss buffer");

@@ -77,13 +77,15 @@ public sealed class KernelSourceTests
         Assert.AreEqual(0, t.GemmTileN % t.GemmWorkN);
         Assert.IsTrue(threadsM * threadsN <= maxGroup, "GEMM work-group fits");
         Assert.IsTrue(2L * t.GemmTileK * (Math.Max(t.GemmTileM, t.GemmTileN) + 1) * sizeof(float) <= localBytes, "GEMM tiles fit local memory");
-        foreach (int group in new[] { t.ElementGroup, t.LossGroup, t.ReduceGroup, t.BiasGroupX * t.BiasGroupY, t.DirectX * t.DirectY, t.DialectGroup })
+        Assert.AreEqual(!isGpu, t.PreferBlockedGemm, "CPU devices take the barrier-free GEMM");
+        foreach (int group in new[] { t.ElementGroup, t.LossGroup, t.ReduceGroup, t.BiasGroupX * t.BiasGroupY, t.DirectX * t.DirectY, t.BlockedX * t.BlockedY, t.DialectGroup })
             Assert.IsTrue(group >= 1 && group <= maxGroup, $"work-group {group} fits {maxGroup}");
         Assert.IsTrue(IsPowerOfTwo(t.LossGroup) && IsPowerOfTwo(t.ReduceGroup), "reduction trees need powers of two");
 
         var gemm = KernelAccelerator.DefinesFor("gemm.cl", limits);
         Assert.AreEqual(t.GemmTileM.ToString(), gemm["GEMM_TS_M"]);
         Assert.AreEqual(t.GemmWorkN.ToString(), gemm["GEMM_WPT_N"]);
+        Assert.AreEqual(t.GemmBlockM.ToString(), gemm["GEMM_BM"]);
         Assert.AreEqual(t.LossGroup.ToString(), KernelAccelerator.DefinesFor("loss", limits)["LOSS_WG"]);
         Assert.AreEqual(0, KernelAccelerator.DefinesFor("adam", limits).Count);
     }

@@ -18,11 +18,12 @@ public sealed class VaeTrainerTests
     public void FewHundredStepsBringTheTestLossUnderTheBound()
     {
         // 300 steps of batch 64 on the first 19,200 training images, evaluated on the first 2,000 test
-        // images. Measured: 288.3 (seed 1) after 300 steps, from ~545 at initialisation; a model that
-        // does not learn stays above 400. The bound leaves a margin for other CPU accelerator kernels.
+        // images. Measured: 290.4 (seed 1; seeds 2 and 3: 288.1, 290.8) after 300 steps, from ~550 at
+        // initialisation; a model that does not learn stays far above. The bound leaves ~10 for other
+        // summation orders of faster kernels.
         var data = FashionMnist.Full;
         using var acc = new CpuAccelerator();
-        var options = new TrainingOptions { Epochs = 1, MaxSteps = 300, BatchSize = 64, Seed = ulong.Parse(Environment.GetEnvironmentVariable("S") ?? "1") };
+        var options = new TrainingOptions { Epochs = 1, MaxSteps = 300, BatchSize = 64, Seed = 1 };
         using var trainer = new VaeTrainer(acc, Small, options, FashionMnist.First(data.Train, 300 * 64), FashionMnist.First(data.Test, 2000));
         double initial = trainer.Evaluate();
         var result = trainer.TrainEpoch(1);

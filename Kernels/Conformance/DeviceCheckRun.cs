@@ -5,7 +5,7 @@ namespace IlgpuVae.Kernels.Conformance;
 public static partial class DeviceCheck
 {
     /// <summary>The device under check, the reference, and reproducible inputs derived from the seed.</summary>
-    private sealed class Session(Accelerator device, CpuAccelerator reference, ulong seed)
+    private sealed class CheckRun(Accelerator device, CpuAccelerator reference, ulong seed)
     {
         /// <summary>Odd offsets: a kernel that drops a view's offset, or assumes 16-byte alignment, shows up.</summary>
         public const int Front = 3, Back = 5;
@@ -52,7 +52,16 @@ public static partial class DeviceCheck
 
         /// <summary>Compares the whole buffers (operand and guards) of the reference and the device.</summary>
         public DeviceCheckResult Same(string check, Operand<float> operand, double tolerance, double floor = 1.0)
-            => Compare(check, Reference.Download(operand.ReferenceBuffer.View), Device.Download(operand.DeviceBuffer.View), tolerance, floor);
+        {
+            float[] expected = Reference.Download(operand.ReferenceBuffer.View), actual = Device.Download(operand.DeviceBuffer.View);
+            var result = Compare(check, expected, actual, tolerance, floor);
+            if (result.Passed) return result with { Detail = $"{operand.Length} values, guards intact" };
+            // Name the worst element by its index in the operand, or as a guard cell the op should not have touched.
+            int index = MaxError(expected, actual, floor).Index - Front;
+            string where = index < 0 || index >= operand.Length ? $"guard cell {index} written" : $"worst at [{index}]";
+            int at = index + Front;
+            return result with { Detail = FormattableString.Invariant($"{where}: expected {expected[at]:G9}, got {actual[at]:G9}") };
+        }
     }
 
     private sealed class Operand<T>(DeviceBuffer<T> onDevice, DeviceBuffer<T> onReference, int length) : IDisposable where T : unmanaged
@@ -62,9 +71,9 @@ public static partial class DeviceCheck
         public int Length { get; } = length;
 
         /// <summary>The operand's view on the device.</summary>
-        public DeviceView<T> D => DeviceBuffer.Slice(Session.Front, Length);
+        public DeviceView<T> D => DeviceBuffer.Slice(CheckRun.Front, Length);
         /// <summary>The operand's view on the reference.</summary>
-        public DeviceView<T> R => ReferenceBuffer.Slice(Session.Front, Length);
+        public DeviceView<T> R => ReferenceBuffer.Slice(CheckRun.Front, Length);
 
         public void Dispose()
         {
