@@ -26,7 +26,7 @@ public sealed class BenchCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
-        CommandHelpers.DeviceOption(),
+        SharedOptions.DeviceOption(),
         new("--repeats", "N", "timed calls per GEMM shape", "20"),
         new("--steps", "N", "timed training steps", "100"),
         new("--batch-size", "N", "training batch size", "128"),
@@ -40,7 +40,7 @@ public sealed class BenchCommand : Command
         int batch = o.Int("--batch-size", 128, min: 1, max: 1 << 16);
         bool json = o.Flag("--json");
         var c = CultureInfo.InvariantCulture;
-        using var accelerator = CommandHelpers.OpenDevice(o);
+        using var accelerator = SharedOptions.OpenDevice(o);
         if (!json) context.Out.WriteLine($"device {accelerator.Specifier}: {accelerator.Name}");
 
         var gemms = GemmBenchmark.Run(accelerator, repeats);

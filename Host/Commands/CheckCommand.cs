@@ -16,14 +16,14 @@ public sealed class CheckCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
-        CommandHelpers.DeviceOption(),
+        SharedOptions.DeviceOption(),
         new("--seed", "N", "seed of the random inputs", "1"),
     ];
 
     public override int Run(ParsedOptions o, CommandContext context)
     {
         ulong seed = o.ULong("--seed", 1);
-        using var accelerator = CommandHelpers.OpenDevice(o);
+        using var accelerator = SharedOptions.OpenDevice(o);
         context.Out.WriteLine($"device {accelerator.Specifier}: {accelerator.Name}");
         var results = DeviceCheck.Run(accelerator, seed);
         context.Out.Write(DeviceCheck.FormatTable(results));

@@ -23,7 +23,7 @@ public sealed class ReconstructCommand : Command
         new("--count", "N", "images to reconstruct", "64"),
         new("--pairs-per-row", "N", "original/reconstruction pairs per row", "8"),
         new("--out", "FILE", "output PNG", "reconstructions.png"),
-        CommandHelpers.DeviceOption(),
+        SharedOptions.DeviceOption(),
     ];
 
     public override int Run(ParsedOptions o, CommandContext context)
@@ -33,8 +33,8 @@ public sealed class ReconstructCommand : Command
         bool train = o.Choice("--split", false, new Dictionary<string, bool> { ["test"] = false, ["train"] = true });
         int count = o.Int("--count", 64, min: 1, max: 1 << 16);
         int perRow = o.Int("--pairs-per-row", 8, min: 1);
-        string outPath = CommandHelpers.OutputPath(o.String("--out", "reconstructions.png"));
-        var model = CommandHelpers.LoadModel(modelPath);
+        string outPath = SharedOptions.OutputPath(o.String("--out", "reconstructions.png"));
+        var model = SharedOptions.LoadModel(modelPath);
 
         var data = IdxDataSet.Load(dataDir);
         var images = train ? data.Train : data.Test;
@@ -44,7 +44,7 @@ public sealed class ReconstructCommand : Command
         count = Math.Min(count, images.Count);
         if (count == 0) throw new DataSetException($"the {(train ? "train" : "test")} split of '{dataDir}' holds no images", dataDir);
 
-        using var accelerator = CommandHelpers.OpenDevice(o);
+        using var accelerator = SharedOptions.OpenDevice(o);
         using var network = new VaeNetwork(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
         var (originals, reconstructions) = ImageOutputs.Reconstruct(network, images.Pixels, count);
         ImageOutputs.WritePairs(outPath, originals, reconstructions, count, model.Config, Math.Min(perRow, count));

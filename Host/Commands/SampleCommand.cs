@@ -22,7 +22,7 @@ public sealed class SampleCommand : Command
         new("--out", "FILE", "output PNG", "samples.png"),
         new("--columns", "N", "images per row of the grid", "8, or ceil(sqrt(count)) above 64"),
         new("--seed", "N", "seed of the latent draws", "1"),
-        CommandHelpers.DeviceOption(),
+        SharedOptions.DeviceOption(),
     ];
 
     public override int Run(ParsedOptions o, CommandContext context)
@@ -31,10 +31,10 @@ public sealed class SampleCommand : Command
         int count = o.Int("--count", 64, min: 1, max: 1 << 16);
         int columns = o.Int("--columns", count <= 64 ? 8 : (int)Math.Ceiling(Math.Sqrt(count)), min: 1);
         ulong seed = o.ULong("--seed", 1);
-        string outPath = CommandHelpers.OutputPath(o.String("--out", "samples.png"));
-        var model = CommandHelpers.LoadModel(modelPath);
+        string outPath = SharedOptions.OutputPath(o.String("--out", "samples.png"));
+        var model = SharedOptions.LoadModel(modelPath);
 
-        using var accelerator = CommandHelpers.OpenDevice(o);
+        using var accelerator = SharedOptions.OpenDevice(o);
         using var network = new VaeNetwork(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
         float[] means = ImageOutputs.SampleMeans(network, seed, count);
         ImageOutputs.WriteGrid(outPath, means, count, model.Config, Math.Min(columns, count));

@@ -51,7 +51,7 @@ public sealed class TrainCommand : Command
         new("--activation", "A", "hidden activation: relu, leaky-relu, tanh, sigmoid", "relu"),
         new("--binarize", null, "dynamic binarisation: pixels become 1 with probability equal to their intensity"),
         new("--seed", "N", "seed of every random draw (initialisation, shuffles, sampling)", "1"),
-        CommandHelpers.DeviceOption(),
+        SharedOptions.DeviceOption(),
         new("--data", "DIR", "directory of the IDX files (train-images-idx3-ubyte[.gz] and the other three)", IdxDataSet.DefaultDirectory),
         new("--run-dir", "DIR", "output directory", "runs/<yyyyMMdd-HHmmss>"),
         new("--eval-batch", "N", "test samples per evaluation batch", "1000"),
@@ -65,7 +65,7 @@ public sealed class TrainCommand : Command
         string runDir = o.String("--run-dir") ?? DefaultRunDirectory();
 
         // The device first: a mistyped --device is reported before seconds of data loading.
-        using var accelerator = CommandHelpers.OpenDevice(o);
+        using var accelerator = SharedOptions.OpenDevice(o);
         var data = IdxDataSet.Load(dataDir);
         var reporter = new ConsoleReporter(context.Out, context.IsTerminal, o.Flag("--quiet"));
         // A progress bar redraws often; log lines every 100 steps keep batch logs short.

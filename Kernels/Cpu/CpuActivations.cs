@@ -42,6 +42,7 @@ internal static class CpuActivations
         return e / (1f + e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, float slope)
     {
         switch (activation)
@@ -71,6 +72,7 @@ internal static class CpuActivations
         for (; i < x.Length; i++) y[i] = Apply(activation, x[i], slope);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, float slope)
     {
         int i = 0;

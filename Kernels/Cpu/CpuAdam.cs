@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -24,6 +25,7 @@ internal static class CpuAdam
                 M.AsSpan(mo + start, end - start), V.AsSpan(vo + start, end - start)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update(AdamSettings s, float stepSize, float sqrtBc2, float decay, float l2,
         Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -33,6 +34,7 @@ internal static unsafe class CpuGather
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale(byte* src, float* dst, int count)
     {
         const float inv255 = 1f / 255f;
@@ -47,6 +49,7 @@ internal static unsafe class CpuGather
     }
 
     /// <summary>Thresholds output elements [start, end) (batch element indices) against their Philox uniforms.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Binarize(float* output, int start, int end, RandomSource random)
     {
         int e = start;

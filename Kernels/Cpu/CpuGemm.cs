@@ -5,11 +5,12 @@ using static IlgpuVae.Kernels.Cpu.CpuGemmMicroKernel;
 namespace IlgpuVae.Kernels.Cpu;
 
 /// <summary>
-/// The packed, cache-blocked GEMM of the CPU accelerator (the BLIS loop nest). C is split statically
-/// into one rectangle per worker, along whichever of m or n balances better; a worker runs the whole
-/// loop nest over its rectangle with its own packing buffers, so workers never synchronise and every
-/// element of C is computed by the same sequence of operations whatever the split: results are
-/// bit-identical run to run and for any thread count.
+/// The packed, cache-blocked GEMM of the CPU accelerator (the BLIS loop nest). C is split into a fixed
+/// number of rectangles of whole tiles (twice the thread count), along whichever of m or n balances
+/// better; each chunk runs the whole loop nest with its own packing buffers, so chunks never
+/// synchronise. Threads claim chunks as they come free, so a thread that the OS delays does not hold
+/// the others up, and every element of C is computed by the same sequence of operations whatever
+/// thread runs it: results are bit-identical run to run and for any thread count.
 ///
 /// Blocking for 32 KiB L1 / 512 KiB L2 per core: a packed B sliver (KC x NR, 16 KiB) stays in L1
 /// while the packed A block (MC x KC, 144 KiB) streams from L2.
@@ -20,8 +21,9 @@ internal static unsafe class CpuGemm
     public const int MC = 144;
     public const int NC = 1024;
 
-    // Below this many multiply-adds a fork costs more than it saves.
-    private const long ParallelThreshold = 48 * 1024;
+    // Below this many multiply-adds (about 30 us on one core) a fork costs more than it saves.
+    private const long ParallelThreshold = 1 << 20;
+    private const int ChunksPerThread = 2;
 
     public static void Run(CpuAccelerator acc, Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         DeviceView<float> a, DeviceView<float> b, float beta, DeviceView<float> c, Epilogue epilogue)
@@ -38,63 +40,71 @@ internal static unsafe class CpuGemm
             // Equal k-panels, so no panel is a sliver: 784 = 4 x 196 rather than 3 x 256 + 16.
             int panels = (k + KC - 1) / KC;
             job.PanelK = (k + panels - 1) / panels;
-            job.Plan((long)m * n * k < ParallelThreshold ? 1 : acc.Threads);
-            if (job.Workers == 1) job.RunWorker(0);
-            else Parallel.For(0, job.Workers, acc.Parallel, job.Body);
+            job.Plan((long)m * n * k < ParallelThreshold || acc.Threads == 1 ? 1 : acc.Threads * ChunksPerThread);
+            if (job.Chunks == 1) job.RunChunk(0);
+            else Parallel.For(0, job.Chunks, acc.Parallel, job.Body);
         }
     }
 
     private static float* Pointer(DeviceView<float> view)
         => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(view.Array())) + view.Offset;
 
-    /// <summary>One GEMM's arguments, its split, and the per-worker packing buffers (reused across calls).</summary>
+    /// <summary>One GEMM's arguments, its split, and the per-chunk packing buffers (reused across calls).</summary>
     internal sealed class Job
     {
         private readonly float[][] _packA;
         private readonly float[][] _packB;
 
-        public Job(int maxWorkers)
+        public Job(int threads)
         {
-            _packA = new float[maxWorkers][];
-            _packB = new float[maxWorkers][];
-            Body = RunWorker;
+            _packA = new float[threads * ChunksPerThread][];
+            _packB = new float[threads * ChunksPerThread][];
+            Body = RunChunk;
         }
 
         public Action<int> Body { get; }
         public Transpose TransA, TransB;
-        public int M, N, K, PanelK, Workers;
+        public int M, N, K, PanelK, Chunks;
         public float* A, B, C;
         public CpuGemmEpilogue Epilogue;
         public bool Simd;
         private bool _splitRows;
         private int _tiles;
 
-        /// <summary>Splits C into at most maxWorkers rectangles of whole tiles, along the better-balanced side.</summary>
-        public void Plan(int maxWorkers)
+        /// <summary>
+        /// Splits C into at most maxChunks rectangles of whole tiles, along the side that gives the
+        /// cheaper largest chunk. A chunk packs all of its rows of A and its columns of B, so the cost
+        /// per k-step is rows x cols multiply-adds plus about PackCost per packed element.
+        /// </summary>
+        public void Plan(int maxChunks)
         {
+            const long PackCost = 10;
             int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
-            int workers = Math.Max(1, Math.Min(maxWorkers, Math.Max(tilesM, tilesN)));
-            long costSplitN = (long)((tilesN + workers - 1) / workers) * tilesM;
-            long costSplitM = (long)((tilesM + workers - 1) / workers) * tilesN;
+            int chunks = Math.Max(1, Math.Min(maxChunks, Math.Max(tilesM, tilesN)));
+            long rows = (long)tilesM * MR, cols = (long)tilesN * NR;
+            long colsPerChunk = (long)((tilesN + chunks - 1) / chunks) * NR, rowsPerChunk = (long)((tilesM + chunks - 1) / chunks) * MR;
+            long costSplitN = rows * colsPerChunk + PackCost * (rows + colsPerChunk);
+            long costSplitM = rowsPerChunk * cols + PackCost * (rowsPerChunk + cols);
             _splitRows = costSplitM < costSplitN;
             _tiles = _splitRows ? tilesM : tilesN;
-            Workers = Math.Min(workers, _tiles);
+            Chunks = Math.Min(chunks, _tiles);
         }
 
-        public void RunWorker(int worker)
+        public void RunChunk(int chunk)
         {
-            int t0 = (int)((long)_tiles * worker / Workers), t1 = (int)((long)_tiles * (worker + 1) / Workers);
+            int t0 = (int)((long)_tiles * chunk / Chunks), t1 = (int)((long)_tiles * (chunk + 1) / Chunks);
             int r0 = 0, r1 = M, c0 = 0, c1 = N;
             if (_splitRows) { r0 = t0 * MR; r1 = Math.Min(M, t1 * MR); }
             else { c0 = t0 * NR; c1 = Math.Min(N, t1 * NR); }
             if (r0 >= r1 || c0 >= c1) return;
 
-            var packA = _packA[worker] ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-            var packB = _packB[worker] ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
+            var packA = _packA[chunk] ??= GC.AllocateUninitializedArray<float>(MC * KC + CpuGemmPacking.PackASlack, pinned: true);
+            var packB = _packB[chunk] ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
             fixed (float* pa = packA, pb = packB)
                 Compute(r0, r1, c0, c1, pa, pb);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Compute(int r0, int r1, int c0, int c1, float* packA, float* packB)
         {
             float* tile = stackalloc float[MR * NR];

@@ -33,6 +33,7 @@ internal readonly unsafe struct CpuGemmEpilogue
         else StorePartial(tile, c, ldc, rows, cols, j0, first, last);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StoreFullWidth(float* tile, float* c, int ldc, int rows, int j0, bool first, bool last)
     {
         var alpha = Vector256.Create(Alpha);
@@ -61,6 +62,7 @@ internal readonly unsafe struct CpuGemmEpilogue
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StorePartial(float* tile, float* c, int ldc, int rows, int cols, int j0, bool first, bool last)
     {
         for (int r = 0; r < rows; r++, tile += NR, c += ldc)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using static IlgpuVae.Kernels.Cpu.CpuGemmMicroKernel;
@@ -12,9 +13,13 @@ namespace IlgpuVae.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuGemmPacking
 {
+    /// <summary>Floats a packed-A buffer needs beyond MC x KC: the spare lanes of the last transposed store.</summary>
+    public const int PackASlack = 8;
+
     /// <summary>
     /// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc) where op(A) is m x k; A is stored m x k (N) or k x m (T).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(Transpose transA, float* a, int m, int k, int i0, int mc, int p0, int kc, float* dst)
     {
         for (int s = 0; s < mc; s += MR)
@@ -27,10 +32,11 @@ internal static unsafe class CpuGemmPacking
                 float* src = a + (long)p0 * m + i;
                 if (rows == MR)
                 {
+                    // Six floats as one 16-byte and one 8-byte move; never reads past the sixth.
                     for (int p = 0; p < kc; p++, src += m, dst += MR)
                     {
-                        dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2];
-                        dst[3] = src[3]; dst[4] = src[4]; dst[5] = src[5];
+                        *(Vector128<float>*)dst = *(Vector128<float>*)src;
+                        *(ulong*)(dst + 4) = *(ulong*)(src + 4);
                     }
                 }
                 else
@@ -46,7 +52,20 @@ internal static unsafe class CpuGemmPacking
                 if (rows == MR)
                 {
                     float* r1 = r0 + k, r2 = r1 + k, r3 = r2 + k, r4 = r3 + k, r5 = r4 + k;
-                    for (int p = 0; p < kc; p++, dst += MR)
+                    int p = 0;
+                    if (Avx.IsSupported)
+                    {
+                        // 8 k-steps at a time: transpose 6 rows (the last one doubled to make 8) and store
+                        // 8 floats per step 6 apart, in increasing order, so each store's two spare lanes
+                        // are overwritten by the next one (the buffer has slack for the very last).
+                        for (; p + 8 <= kc; p += 8, dst += 8 * MR)
+                        {
+                            var v5 = Avx.LoadVector256(r5 + p);
+                            Transpose8x8(Avx.LoadVector256(r0 + p), Avx.LoadVector256(r1 + p), Avx.LoadVector256(r2 + p),
+                                Avx.LoadVector256(r3 + p), Avx.LoadVector256(r4 + p), v5, v5, v5, dst, MR);
+                        }
+                    }
+                    for (; p < kc; p++, dst += MR)
                     {
                         dst[0] = r0[p]; dst[1] = r1[p]; dst[2] = r2[p];
                         dst[3] = r3[p]; dst[4] = r4[p]; dst[5] = r5[p];
@@ -64,6 +83,7 @@ internal static unsafe class CpuGemmPacking
     /// <summary>
     /// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc) where op(B) is k x n; B is stored k x n (N) or n x k (T).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(Transpose transB, float* b, int k, int n, int p0, int kc, int j0, int nc, float* dst)
     {
         for (int t = 0; t < nc; t += NR)
@@ -111,6 +131,7 @@ internal static unsafe class CpuGemmPacking
     }
 
     /// <summary>16 rows of kc floats (stride k) into kc steps of 16 floats, by 8 x 8 register transposes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeSliver(float* src, int k, int kc, float* dst)
     {
         int p = 0;
@@ -128,15 +149,15 @@ internal static unsafe class CpuGemmPacking
 
     /// <summary>dst[c * dstStride + r] = src[r * srcStride + c] for an 8 x 8 block.</summary>
     private static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
+        => Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + srcStride), Avx.LoadVector256(src + 2 * srcStride),
+            Avx.LoadVector256(src + 3 * srcStride), Avx.LoadVector256(src + 4 * srcStride), Avx.LoadVector256(src + 5 * srcStride),
+            Avx.LoadVector256(src + 6 * srcStride), Avx.LoadVector256(src + 7 * srcStride), dst, dstStride);
+
+    /// <summary>Stores column c of the 8 x 8 block with rows r0..r7 as 8 floats at dst + c * dstStride, c ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, int dstStride)
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + srcStride);
-        var r2 = Avx.LoadVector256(src + 2 * srcStride);
-        var r3 = Avx.LoadVector256(src + 3 * srcStride);
-        var r4 = Avx.LoadVector256(src + 4 * srcStride);
-        var r5 = Avx.LoadVector256(src + 5 * srcStride);
-        var r6 = Avx.LoadVector256(src + 6 * srcStride);
-        var r7 = Avx.LoadVector256(src + 7 * srcStride);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);

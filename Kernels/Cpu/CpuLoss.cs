@@ -52,6 +52,7 @@ internal static class CpuLoss
     }
 
     /// <summary>sum_d max(l,0) - l t + log(1 + exp(-|l|)); dl = sigmoid(l) - t, from the same exp(-|l|).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Bernoulli(ReadOnlySpan<float> l, ReadOnlySpan<float> t, Span<float> dl, Span<float> e, Span<float> softplus)
     {
         TensorPrimitives.Abs(l, e);
@@ -105,6 +106,7 @@ internal static class CpuLoss
     }
 
     /// <summary>sum_d (x - l)^2 / (2 sigma^2) + log sigma + log(2 pi)/2; dl = (l - x) / sigma^2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Gaussian(ReadOnlySpan<float> l, ReadOnlySpan<float> t, Span<float> dl, float sigma)
     {
         float invVar = 1f / (sigma * sigma);

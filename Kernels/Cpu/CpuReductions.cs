@@ -1,10 +1,12 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace IlgpuVae.Kernels.Cpu;
 
 internal static class CpuReductions
 {
     /// <summary>Column sums of a rows x cols matrix (the bias gradient), row after row: a fixed order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums(ReadOnlySpan<float> dy, int rows, int cols, Span<float> result)
     {
         dy[..cols].CopyTo(result);
@@ -12,6 +14,7 @@ internal static class CpuReductions
     }
 
     /// <summary>Sum in double, so the result does not depend on the length's rounding history.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(ReadOnlySpan<float> values)
     {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

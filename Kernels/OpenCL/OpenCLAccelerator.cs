@@ -121,13 +121,16 @@ public sealed unsafe class OpenCLAccelerator : KernelAccelerator
             program.Dispose();
             throw new OpenCLException(nameof(clBuildProgram), status, log, $"for kernel family '{family}' on {Specifier} ({_device.Name})");
         }
-        _programs.Add(program);
-        foreach (var kernel in CreateKernels(program))
+        var kernels = CreateKernels(program).Select(k => (Name: KernelName(k), Kernel: k)).ToList();
+        lock (_launchLock)
         {
-            string name = KernelName(kernel);
-            if (_kernels.TryGetValue(name, out var existing))
-                throw new InvalidOperationException($"kernel '{name}' of family '{family}' is already defined by family '{existing.Family}'; kernel names must be unique");
-            _kernels[name] = (kernel, family);
+            _programs.Add(program);
+            foreach (var (name, kernel) in kernels)
+            {
+                if (_kernels.TryGetValue(name, out var existing))
+                    throw new InvalidOperationException($"kernel '{name}' of family '{family}' is already defined by family '{existing.Family}'; kernel names must be unique");
+                _kernels[name] = (kernel, family);
+            }
         }
     }
 
@@ -171,12 +174,12 @@ public sealed unsafe class OpenCLAccelerator : KernelAccelerator
     protected internal override void Launch(string kernel, ReadOnlySpan<KernelArg> args, int globalX, int globalY, int localX, int localY)
     {
         ThrowIfDisposed();
-        if (!_kernels.TryGetValue(kernel, out var entry))
-            throw new InvalidOperationException($"kernel '{kernel}' is not built on {Specifier} (built: {string.Join(", ", _kernels.Keys.Order())})");
-        var handle = entry.Kernel;
         var referenced = new List<ClMemHandle>(args.Length);
         lock (_launchLock)
         {
+            if (!_kernels.TryGetValue(kernel, out var entry))
+                throw new InvalidOperationException($"kernel '{kernel}' is not built on {Specifier} (built: {string.Join(", ", _kernels.Keys.Order())})");
+            var handle = entry.Kernel;
             try
             {
                 for (int i = 0; i < args.Length; i++)

@@ -21,7 +21,7 @@ internal sealed record OpenCLDeviceEntry(
 
     public DeviceInfo ToDeviceInfo() => new(BackendKind.OpenCL, Index, $"opencl:{Index}", Name, PlatformName,
         GlobalMemoryBytes, ComputeUnits, IsGpu,
-        $"{TypeName}, {OpenCLCVersion}, driver {DriverVersion}, max work-group {MaxWorkGroupSize}, local memory {LocalMemoryBytes / 1024} KiB"
+        $"{OpenCLCVersion}, driver {DriverVersion}, max work-group {MaxWorkGroupSize}, local memory {LocalMemoryBytes / 1024} KiB"
         + (SupportsOpenCLC12 ? "" : " (needs OpenCL C 1.2: unsupported)"));
 
     /// <summary>"OpenCL C 1.2 PoCL" or "OpenCL 3.0 CUDA" gives 1.2 or 3.0; anything unreadable gives 0.0.</summary>

@@ -8,8 +8,6 @@
  * Gaussian with fixed sigma: recon = (x - l)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2, d/dl = (l - x) / sigma^2.
  * KL to N(0, I) = -1/2 sum (1 + logvar - mu^2 - exp(logvar)); d/dmu = mu, d/dlogvar = (exp(logvar) - 1) / 2.
  */
-#include "activation.h"
-
 #ifndef LOSS_WG
 #define LOSS_WG 256
 #endif
@@ -43,8 +41,11 @@ KERNEL void vae_loss(int rows, int features, int latent, int likelihood, float b
             float gradient;
             if (likelihood == LIKELIHOOD_BERNOULLI)
             {
-                recon += FMAXF(l, 0.0f) - l * target + LOG1PF(EXPF(-FABSF(l)));
-                gradient = stable_sigmoid(l) - target;
+                /* One exp serves both: log(1 + e^-|l|), and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e),
+                   the formula of stable_sigmoid (activation.h) with its exp shared. */
+                float e = EXPF(-FABSF(l));
+                recon += FMAXF(l, 0.0f) - l * target + LOG1PF(e);
+                gradient = (l >= 0.0f ? 1.0f : e) / (1.0f + e) - target;
             }
             else
             {

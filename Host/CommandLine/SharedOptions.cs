@@ -6,8 +6,8 @@ namespace IlgpuVae.Host.CommandLine;
 /// <summary>A model file that is missing or not a model: exit code 3, like a data error.</summary>
 public sealed class ModelFileException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>Option handling shared by the commands.</summary>
-public static class CommandHelpers
+/// <summary>Options and argument handling that several commands share.</summary>
+public static class SharedOptions
 {
     public const string DeviceHelp = "cpu, opencl[:N], cuda[:N] or auto (the fastest device present)";
 
