@@ -13,8 +13,23 @@ public abstract partial class KernelAccelerator
     private readonly Lock _buildLock = new();
     private KernelTuning? _tuning;
 
-    /// <summary>Tile and work-group sizes for this device; the same numbers become the families' defines.</summary>
-    internal KernelTuning Tuning => _tuning ??= KernelTuning.For(Limits);
+    /// <summary>
+    /// Tile and work-group sizes for this device; the same numbers become the families' defines. Tests
+    /// set another device's tuning (before the first op) to run, say, the GPU configuration on PoCL.
+    /// </summary>
+    internal KernelTuning Tuning
+    {
+        get => _tuning ??= KernelTuning.For(Limits);
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (_buildLock)
+            {
+                if (_builtFamilies.Count > 0) throw new InvalidOperationException("the tuning is fixed once a kernel family is built");
+                _tuning = value;
+            }
+        }
+    }
 
     /// <summary>Which GEMM kernel to use; Auto picks by shape. Tests and benchmarks force one.</summary>
     internal GemmKernel GemmChoice { get; set; } = GemmKernel.Auto;
@@ -36,8 +51,10 @@ public abstract partial class KernelAccelerator
 
     /// <summary>The compile-time defines of a family on a device with these limits (empty when it has none).</summary>
     internal static IReadOnlyDictionary<string, string> DefinesFor(string family, KernelDeviceLimits limits)
+        => DefinesFor(family, KernelTuning.For(limits));
+
+    internal static IReadOnlyDictionary<string, string> DefinesFor(string family, KernelTuning tuning)
     {
-        var tuning = KernelTuning.For(limits);
         string name = FamilyName(family);
         return name switch
         {
@@ -50,6 +67,8 @@ public abstract partial class KernelAccelerator
                 ["GEMM_WPT_N"] = Text(tuning.GemmWorkN),
                 ["GEMM_BM"] = Text(tuning.GemmBlockM),
                 ["GEMM_BN"] = Text(tuning.GemmBlockN),
+                ["GEMM_DOT_M"] = Text(tuning.GemmDotM),
+                ["GEMM_DOT_N"] = Text(tuning.GemmDotN),
             },
             "loss" => new Dictionary<string, string> { ["LOSS_WG"] = Text(tuning.LossGroup) },
             "reduce" => new Dictionary<string, string>
@@ -103,7 +122,7 @@ public abstract partial class KernelAccelerator
         lock (_buildLock)
         {
             if (_builtFamilies.Contains(name)) return;
-            BuildProgram(name, FamilySource(name), DefinesFor(name, Limits));
+            BuildProgram(name, FamilySource(name), DefinesFor(name, Tuning));
             _builtFamilies.Add(name);
         }
     }
@@ -143,7 +162,7 @@ public abstract partial class KernelAccelerator
             Buf(a), Off(a), Buf(b), Off(b), F(beta), Buf(c), Off(c),
             Buf(bias), Off(bias), I(hasBias ? 1 : 0), I((int)epilogue.Activation), F(epilogue.LeakySlope),
         ];
-        switch (SelectGemm(m, n, k))
+        switch (SelectGemm(transA, transB, m, n, k))
         {
             case GemmKernel.Tiled:
                 int threadsN = t.GemmTileN / t.GemmWorkN, threadsM = t.GemmTileM / t.GemmWorkM;
@@ -153,6 +172,10 @@ public abstract partial class KernelAccelerator
                 Run("gemm", "gemm_blocked", args, RoundUp(CeilDiv(n, t.GemmBlockN), t.BlockedX), RoundUp(CeilDiv(m, t.GemmBlockM), t.BlockedY),
                     t.BlockedX, t.BlockedY);
                 break;
+            case GemmKernel.BlockedDot:
+                Run("gemm", "gemm_blocked_dot", args, RoundUp(CeilDiv(n, t.GemmDotN), t.BlockedX), RoundUp(CeilDiv(m, t.GemmDotM), t.BlockedY),
+                    t.BlockedX, t.BlockedY);
+                break;
             default:
                 Run("gemm", "gemm_direct", args, RoundUp(n, t.DirectX), RoundUp(m, t.DirectY), t.DirectX, t.DirectY);
                 break;
@@ -160,15 +183,18 @@ public abstract partial class KernelAccelerator
     }
 
     /// <summary>
-    /// The kernel that serves a shape: on CPU devices always the barrier-free register blocks; on GPUs the
-    /// local-memory tiles once a shape fills at least half a tile in each dimension, else the direct kernel.
+    /// The kernel that serves a shape: on CPU devices the barrier-free register blocks (dot-product blocks
+    /// for A B^T, where both operands run along k); on GPUs the local-memory tiles once a shape fills at
+    /// least half a tile in each dimension, else the direct kernel. A forced BlockedDot serves only A B^T.
     /// </summary>
-    internal GemmKernel SelectGemm(int m, int n, int k)
+    internal GemmKernel SelectGemm(Transpose transA, Transpose transB, int m, int n, int k)
     {
         var t = Tuning;
-        if (GemmChoice != GemmKernel.Auto) return GemmChoice;
-        if (t.PreferBlockedGemm) return GemmKernel.Blocked;
-        return m >= t.GemmTileM / 2 && n >= t.GemmTileN / 2 && k >= t.GemmTileK ? GemmKernel.Tiled : GemmKernel.Direct;
+        bool dotLayout = transA == Transpose.N && transB == Transpose.T;
+        var choice = GemmChoice != GemmKernel.Auto ? GemmChoice
+            : t.PreferBlockedGemm ? GemmKernel.BlockedDot
+            : m >= t.GemmTileM / 2 && n >= t.GemmTileN / 2 && k >= t.GemmTileK ? GemmKernel.Tiled : GemmKernel.Direct;
+        return choice == GemmKernel.BlockedDot && !dotLayout ? GemmKernel.Blocked : choice;
     }
 
     protected override void ActivationForwardCore(Activation activation, DeviceView<float> x, DeviceView<float> y, float leakySlope)
@@ -257,7 +283,7 @@ public abstract partial class KernelAccelerator
 }
 
 /// <summary>Which GEMM kernel serves a call.</summary>
-internal enum GemmKernel { Auto, Tiled, Direct, Blocked }
+internal enum GemmKernel { Auto, Tiled, Direct, Blocked, BlockedDot }
 
 /// <summary>
 /// Tile and work-group sizes of one device, chosen from its limits. The same record feeds the
@@ -267,7 +293,7 @@ internal enum GemmKernel { Auto, Tiled, Direct, Blocked }
 internal sealed record KernelTuning(
     int GemmTileM, int GemmTileN, int GemmTileK, int GemmWorkM, int GemmWorkN,
     int DirectX, int DirectY, int ElementGroup, int LossGroup, int ReduceGroup, int BiasGroupX, int BiasGroupY,
-    bool PreferBlockedGemm, int GemmBlockM, int GemmBlockN, int BlockedX, int BlockedY)
+    bool PreferBlockedGemm, int GemmBlockM, int GemmBlockN, int GemmDotM, int GemmDotN, int BlockedX, int BlockedY)
 {
     /// <summary>Work-group size of the dialect probe (dialect.cl).</summary>
     public int DialectGroup => Math.Min(64, ElementGroup);
@@ -285,15 +311,18 @@ internal sealed record KernelTuning(
         while (tile > 16 && 2L * tileK * (tile + 1) * sizeof(float) > localBytes) tile /= 2;
 
         int group = Pow2(256);
+        // On a CPU the per-sample loss runs fastest as one work-item a sample: no barrier, and the
+        // features form one contiguous loop the compiler can vectorise.
+        int lossGroup = limits.IsGpu ? group : 1;
         int bias = maxGroup >= 256 ? 16 : maxGroup >= 64 ? 8 : 4;
         int directY = group >= 16 * 16 ? 16 : group >= 64 ? 8 : 4;
         int directX = Math.Max(1, Math.Min(16, group / directY));
-        // CPU devices: 8x8 register blocks, one work-item a work-group (nothing to share without local
-        // memory, and the runtime's work-item loop would only add overhead). GPUs, if forced onto the
-        // blocked kernel, get 2-D groups of a sensible size.
+        // CPU devices: 6x16 outer-product blocks and 4x3 dot-product blocks (the fastest measured on PoCL
+        // with AVX2), one work-item a work-group (nothing to share without local memory, and the runtime's
+        // work-item loop would only add overhead). GPUs, if forced onto them, get 2-D groups.
         bool cpu = !limits.IsGpu;
         int blockedX = cpu ? 1 : directX, blockedY = cpu ? 1 : directY;
-        return new KernelTuning(tile, tile, tileK, work, work, directX, directY, group, group, group, bias, bias,
-            cpu, 8, 8, blockedX, blockedY);
+        return new KernelTuning(tile, tile, tileK, work, work, directX, directY, group, lossGroup, group, bias, bias,
+            cpu, 6, 16, 4, 3, blockedX, blockedY);
     }
 }

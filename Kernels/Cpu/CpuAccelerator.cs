@@ -7,25 +7,30 @@ namespace IlgpuVae.Kernels.Cpu;
 /// </summary>
 public sealed class CpuAccelerator : Accelerator
 {
-    public CpuAccelerator(int? threads = null) : this(threads, useSimd: true) { }
+    public CpuAccelerator(int? threads = null) : this(threads, CpuGemmMicroKernel.Best) { }
 
-    /// <summary>useSimd = false runs the portable scalar kernels even where AVX2 is present (tests compare the two).</summary>
-    internal CpuAccelerator(int? threads, bool useSimd)
+    /// <summary>
+    /// Runs the given GEMM micro-kernel, or the best one the machine has if that is lower, so tests
+    /// can hold the portable kernels to the same suite on a machine with AVX2.
+    /// </summary>
+    internal CpuAccelerator(int? threads, CpuGemmKernel gemmKernel)
     {
         Threads = Math.Max(1, threads ?? Environment.ProcessorCount);
         Parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
-        UseSimd = useSimd;
+        GemmKernel = (CpuGemmKernel)Math.Min((int)gemmKernel, (int)CpuGemmMicroKernel.Best);
         GemmJob = new CpuGemm.Job(Threads);
     }
 
     public int Threads { get; }
     internal ParallelOptions Parallel { get; }
-    internal bool UseSimd { get; }
+    internal CpuGemmKernel GemmKernel { get; }
     internal CpuGemm.Job GemmJob { get; }
 
     public override BackendKind Kind => BackendKind.Cpu;
     public override string Specifier => "cpu";
-    public override string Name => $"CPU accelerator ({Threads} threads, {CpuFeatures.Describe()})";
+    public override string Name => GemmKernel == CpuGemmMicroKernel.Best
+        ? $"CPU accelerator ({Threads} threads, {CpuFeatures.Describe()})"
+        : $"CPU accelerator ({Threads} threads, {GemmKernel} GEMM kernel)";
 
     protected override DeviceBuffer<T> AllocateCore<T>(int length) => new CpuBuffer<T>(this, length);
     protected override void CopyFromHostCore<T>(ReadOnlySpan<T> source, DeviceView<T> destination) => source.CopyTo(destination.Span());

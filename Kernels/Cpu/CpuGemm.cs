@@ -36,7 +36,7 @@ internal static unsafe class CpuGemm
             job.A = Pointer(a); job.B = Pointer(b); job.C = Pointer(c);
             job.Epilogue = new CpuGemmEpilogue(alpha, beta, epilogue.Bias.IsNull ? null : Pointer(epilogue.Bias),
                 epilogue.Activation, epilogue.LeakySlope);
-            job.Simd = acc.UseSimd && UseAvx2;
+            job.Kernel = acc.GemmKernel;
             // Equal k-panels, so no panel is a sliver: 784 = 4 x 196 rather than 3 x 256 + 16.
             int panels = (k + KC - 1) / KC;
             job.PanelK = (k + panels - 1) / panels;
@@ -67,7 +67,7 @@ internal static unsafe class CpuGemm
         public int M, N, K, PanelK, Chunks;
         public float* A, B, C;
         public CpuGemmEpilogue Epilogue;
-        public bool Simd;
+        public CpuGemmKernel Kernel;
         private bool _splitRows;
         private int _tiles;
 
@@ -128,8 +128,12 @@ internal static unsafe class CpuGemm
                             for (int ir = 0; ir < mc; ir += MR)
                             {
                                 float* aSliver = packA + (long)ir * kc;
-                                if (Simd) Avx2Fma(kc, aSliver, bSliver, tile);
-                                else Scalar(kc, aSliver, bSliver, tile);
+                                switch (Kernel)
+                                {
+                                    case CpuGemmKernel.Avx2Fma: Avx2Fma(kc, aSliver, bSliver, tile); break;
+                                    case CpuGemmKernel.Vector128: Vector128Kernel(kc, aSliver, bSliver, tile); break;
+                                    default: Scalar(kc, aSliver, bSliver, tile); break;
+                                }
                                 epilogue.Store(tile, C + (long)(ic + ir) * N + jc + jr, N, Math.Min(MR, mc - ir), cols, jc + jr, first, last);
                             }
                         }

@@ -18,7 +18,9 @@ internal static unsafe class CpuGemmMicroKernel
     public const int MR = 6;
     public const int NR = 16;
 
-    public static bool UseAvx2 => Fma.IsSupported && Avx2.IsSupported;
+    /// <summary>The best kernel this machine runs.</summary>
+    public static CpuGemmKernel Best => Fma.IsSupported && Avx2.IsSupported ? CpuGemmKernel.Avx2Fma
+        : Vector128.IsHardwareAccelerated ? CpuGemmKernel.Vector128 : CpuGemmKernel.Scalar;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2Fma(int kc, float* a, float* b, float* tile)
@@ -52,7 +54,44 @@ internal static unsafe class CpuGemmMicroKernel
         Avx.Store(tile + 80, c50); Avx.Store(tile + 88, c51);
     }
 
-    /// <summary>The same tile without SIMD, for machines without AVX2+FMA (and as a cross-check in tests).</summary>
+    /// <summary>
+    /// The tile with 128-bit vectors (SSE, or NEON on ARM64), one 8-column half at a time so that the
+    /// 12 accumulators fit the 16 registers of SSE. Multiply and add are separate (not every 128-bit
+    /// target has FMA).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Vector128Kernel(int kc, float* a, float* b, float* tile)
+    {
+        for (int half = 0; half < NR; half += 8)
+        {
+            Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            float* ap = a, bp = b + half;
+            for (int p = 0; p < kc; p++, ap += MR, bp += NR)
+            {
+                var b0 = Vector128.Load(bp);
+                var b1 = Vector128.Load(bp + 4);
+                var av = Vector128.Create(ap[0]);
+                c00 += av * b0; c01 += av * b1;
+                av = Vector128.Create(ap[1]);
+                c10 += av * b0; c11 += av * b1;
+                av = Vector128.Create(ap[2]);
+                c20 += av * b0; c21 += av * b1;
+                av = Vector128.Create(ap[3]);
+                c30 += av * b0; c31 += av * b1;
+                av = Vector128.Create(ap[4]);
+                c40 += av * b0; c41 += av * b1;
+                av = Vector128.Create(ap[5]);
+                c50 += av * b0; c51 += av * b1;
+            }
+            float* t = tile + half;
+            c00.Store(t); c01.Store(t + 4); c10.Store(t + NR); c11.Store(t + NR + 4);
+            c20.Store(t + 2 * NR); c21.Store(t + 2 * NR + 4); c30.Store(t + 3 * NR); c31.Store(t + 3 * NR + 4);
+            c40.Store(t + 4 * NR); c41.Store(t + 4 * NR + 4); c50.Store(t + 5 * NR); c51.Store(t + 5 * NR + 4);
+        }
+    }
+
+    /// <summary>The same tile without SIMD: the fallback of last resort, and a cross-check in tests.</summary>
     public static void Scalar(int kc, float* a, float* b, float* tile)
     {
         for (int i = 0; i < MR * NR; i++) tile[i] = 0f;
@@ -69,3 +108,6 @@ internal static unsafe class CpuGemmMicroKernel
         }
     }
 }
+
+/// <summary>The micro-kernels, from the portable one up; a machine runs the best it supports.</summary>
+internal enum CpuGemmKernel { Scalar, Vector128, Avx2Fma }

@@ -16,6 +16,25 @@
 #define LIKELIHOOD_GAUSSIAN 1
 #define HALF_LOG_2PI 0.918938533204672742f
 
+/*
+ * log(1 + x) for x in [0, 1] (here x = exp(-|logit|)) as 2 atanh(s), s = x / (2 + x) <= 1/3: the odd
+ * series to s^15, within 2.2e-7 relative of the exact value. Multiply-adds only, so a CPU compiler
+ * vectorises it, where PoCL calls a scalar log1p that costs more than the rest of the loss together.
+ */
+DEVICE_FN float log1p_unit(float x)
+{
+    float s = x / (2.0f + x);
+    float s2 = s * s;
+    float poly = 1.0f / 15.0f;
+    poly = poly * s2 + 1.0f / 13.0f;
+    poly = poly * s2 + 1.0f / 11.0f;
+    poly = poly * s2 + 1.0f / 9.0f;
+    poly = poly * s2 + 1.0f / 7.0f;
+    poly = poly * s2 + 1.0f / 5.0f;
+    poly = poly * s2 + 1.0f / 3.0f;
+    return 2.0f * s * (1.0f + s2 * poly);
+}
+
 KERNEL void vae_loss(int rows, int features, int latent, int likelihood, float beta, float sigma,
     GLOBAL const float* RESTRICT logits, int logitsOffset, GLOBAL const float* RESTRICT x, int xOffset,
     GLOBAL const float* RESTRICT stats, int statsOffset, GLOBAL float* RESTRICT perSampleLoss, int lossOffset,
@@ -41,10 +60,10 @@ KERNEL void vae_loss(int rows, int features, int latent, int likelihood, float b
             float gradient;
             if (likelihood == LIKELIHOOD_BERNOULLI)
             {
-                /* One exp serves both: log(1 + e^-|l|), and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e),
+                /* One exp serves both: log(1 + e^-|l|) and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e),
                    the formula of stable_sigmoid (activation.h) with its exp shared. */
                 float e = EXPF(-FABSF(l));
-                recon += FMAXF(l, 0.0f) - l * target + LOG1PF(e);
+                recon += FMAXF(l, 0.0f) - l * target + log1p_unit(e);
                 gradient = (l >= 0.0f ? 1.0f : e) / (1.0f + e) - target;
             }
             else

@@ -30,6 +30,8 @@
  *                     single-precision math, full precision (never native_ or __expf forms: the
  *                     conformance suite compares with double references).
  *   Types             int, uint, float, uchar (CUDA's prelude typedefs uint and uchar).
+ *   #pragma unroll    (not a macro) before a loop with a compile-time trip count: clang's OpenCL
+ *                     front end and NVRTC both unroll it fully.
  *
  * Rules that keep a source valid in both languages: no OpenCL vector types or built-ins outside this
  * list; explicit casts (valid C++); float literals with an f suffix (an unsuffixed literal is double

@@ -139,9 +139,13 @@ public abstract partial class KernelConformance
         Assert.ThrowsExactly<ArgumentException>(() => Acc.ActivationForward(Activation.Relu, disposed, local));
         Assert.IsTrue(Download(local).All(v => v == Guard), "a rejected op wrote to its output");
 
+        // Buffers go before their accelerator, as a backend's native resources must.
         var closed = CreateAccelerator();
         var orphan = closed.Allocate<float>(4);
+        var view = orphan.View;
+        orphan.Dispose();
         closed.Dispose();
-        Assert.ThrowsExactly<ObjectDisposedException>(() => closed.Fill(orphan, 1f));
+        Assert.ThrowsExactly<ObjectDisposedException>(() => closed.Fill(view, 1f));
+        Assert.ThrowsExactly<ObjectDisposedException>(() => closed.Allocate<float>(4));
     }
 }

@@ -115,6 +115,18 @@ public sealed class OpenCLBindingTests
     }
 
     [TestMethod]
+    public void TheTuningIsFixedOnceAFamilyIsBuilt()
+    {
+        using var acc = OpenCLTestDevice.Open();
+        var gpu = KernelTuning.For(acc.Limits with { IsGpu = true });
+        acc.Tuning = gpu;
+        Assert.AreSame(gpu, acc.Tuning);
+        using var buffer = acc.Allocate<float>(4);
+        acc.Fill(buffer, 0f);
+        Assert.ThrowsExactly<InvalidOperationException>(() => acc.Tuning = KernelTuning.For(acc.Limits));
+    }
+
+    [TestMethod]
     public void DefinesReachTheCompiler()
     {
         using var acc = OpenCLTestDevice.Open();

@@ -92,6 +92,23 @@ public sealed class OpenCLCrossBackendTests
         AssertRelative([cpu.PerSample.Sum()], [cl.PerSample.Sum()], 1e-5, "batch loss");
     }
 
+    [TestMethod]
+    public void TheBernoulliTermIsSoftplusToAFewUlps()
+    {
+        // One feature a sample, target 0 and a zero KL: each per-sample loss is exactly softplus(logit),
+        // which isolates the kernel's log(1 + exp(-|l|)) series from every sum.
+        const int rows = 4001;
+        var logits = Enumerable.Range(0, rows).Select(i => -20f + 40f * i / (rows - 1)).ToArray();
+        var result = Loss(_cl, new LossSettings(Likelihood.Bernoulli), logits, new float[rows], new float[2 * rows], rows, 1, 1);
+        for (int i = 0; i < rows; i++)
+        {
+            double l = logits[i], softplus = Math.Max(l, 0) + Math.Log(1 + Math.Exp(-Math.Abs(l)));
+            Assert.AreEqual(softplus, result.PerSample[i], 5e-7 * softplus, $"softplus({l:R})");
+            double sigmoid = 1 / (1 + Math.Exp(-l));
+            Assert.AreEqual(sigmoid, result.DLogits[i], 2e-7 * Math.Max(sigmoid, 1e-30) + 1e-38, $"sigmoid({l:R})");
+        }
+    }
+
     private static (float[] PerSample, float[] Kl, float[] DLogits, float[] DStats) Loss(Accelerator acc, LossSettings settings,
         float[] logits, float[] x, float[] stats, int rows, int features, int latent)
     {
@@ -110,11 +127,12 @@ public sealed class OpenCLCrossBackendTests
     [DataRow("Tiled")]
     [DataRow("Direct")]
     [DataRow("Blocked")]
+    [DataRow("BlockedDot")]
     public void EveryGemmKernelMatchesTheCpuOnRaggedShapesAndOffsets(string kernelName)
     {
         var kernel = Enum.Parse<GemmKernel>(kernelName);
         _cl.GemmChoice = kernel;
-        (int M, int N, int K)[] shapes = [(1, 1, 1), (5, 3, 2), (9, 8, 1), (65, 63, 17), (130, 67, 33), (31, 129, 100)];
+        (int M, int N, int K)[] shapes = [(1, 1, 1), (5, 3, 2), (9, 8, 1), (7, 4, 8), (65, 63, 17), (130, 67, 33), (31, 129, 100), (13, 35, 41)];
         foreach (var (m, n, k) in shapes)
         foreach (var ta in new[] { Transpose.N, Transpose.T })
         foreach (var tb in new[] { Transpose.N, Transpose.T })

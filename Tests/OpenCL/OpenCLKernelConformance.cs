@@ -10,3 +10,20 @@ public sealed class OpenCLKernelConformance : KernelConformance
     protected override Accelerator CreateAccelerator() => Devices.Open("opencl");
     protected override bool RequiredInCi => true;
 }
+
+/// <summary>
+/// The suite on the same OpenCL device with the tuning a GPU would get (local-memory GEMM tiles, 256
+/// work-item reductions): on PoCL in CI this runs the GPU code paths that no GPU-less machine runs otherwise.
+/// </summary>
+[TestClass]
+public sealed class OpenCLGpuConfigurationConformance : KernelConformance
+{
+    protected override Accelerator CreateAccelerator()
+    {
+        var acc = (KernelAccelerator)Devices.Open("opencl");
+        acc.Tuning = KernelTuning.For(acc.Limits with { IsGpu = true });
+        return acc;
+    }
+
+    protected override bool RequiredInCi => true;
+}
