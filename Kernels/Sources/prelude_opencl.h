@@ -10,8 +10,8 @@
  * The dialect
  *   KERNEL            starts a kernel entry point: `KERNEL void name(...)`.
  *                     OpenCL `__kernel`; CUDA `extern "C" __global__` (the name stays unmangled).
- *   DEVICE_FN         starts a helper function: OpenCL `static inline`; CUDA `__device__ inline`.
- *   GLOBAL            qualifies pointers to device buffers (kernel and helper parameters only).
+ *   DEVICE_FN         starts a non-kernel function: OpenCL `static inline`; CUDA `__device__ inline`.
+ *   GLOBAL            qualifies pointers to device buffers (kernel and function parameters only).
  *                     OpenCL `__global`; CUDA nothing.
  *   LOCAL             declares a work-group shared array, at the outermost scope of a kernel only;
  *                     never in a pointer type (CUDA's __shared__ is not a type qualifier).
