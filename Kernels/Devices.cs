@@ -40,6 +40,14 @@ public static class Devices
 
     public static IBackendProvider Provider(BackendKind kind) => Providers.First(p => p.Kind == kind);
 
+    /// <summary>The backend's name as users write it in prose: CPU, OpenCL, CUDA.</summary>
+    public static string DisplayName(BackendKind kind) => kind switch
+    {
+        BackendKind.Cpu => "CPU",
+        BackendKind.Cuda => "CUDA",
+        _ => kind.ToString(),
+    };
+
     /// <summary>
     /// Opens a device. "auto" takes the first CUDA device, else the first OpenCL GPU, else the CPU
     /// accelerator (an OpenCL CPU device such as PoCL is not faster than the managed CPU accelerator).
@@ -64,9 +72,9 @@ public static class Devices
         var provider = Provider(kind);
         var devices = provider.Enumerate(out string? reason);
         if (devices.Count == 0)
-            throw new DeviceUnavailableException($"device '{specifier}': the {kind} backend is unavailable: {reason ?? "no devices"}");
+            throw new DeviceUnavailableException($"device '{specifier}': the {DisplayName(kind)} backend is unavailable: {reason ?? "no devices"}");
         if (index >= devices.Count)
-            throw new DeviceUnavailableException($"device '{specifier}': the {kind} backend has {devices.Count} device(s), numbered 0 to {devices.Count - 1}");
+            throw new DeviceUnavailableException($"device '{specifier}': the {DisplayName(kind)} backend has {devices.Count} device(s), numbered 0 to {devices.Count - 1}");
         return provider.Open(index);
     }
 

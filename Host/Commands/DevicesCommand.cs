@@ -26,7 +26,7 @@ public sealed class DevicesCommand : Command
             string? reason;
             try { devices = provider.Enumerate(out reason); }
             catch (Exception e) { devices = []; reason = $"enumeration failed: {e.Message}"; }
-            context.Out.WriteLine($"{provider.Kind}:");
+            context.Out.WriteLine($"{Devices.DisplayName(provider.Kind)}:");
             if (devices.Count == 0)
             {
                 context.Out.WriteLine($"  unavailable: {reason ?? "no devices"}");

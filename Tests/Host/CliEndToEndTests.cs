@@ -119,9 +119,9 @@ public sealed class CliEndToEndTests
     {
         var result = CliRunner.Run("devices");
         Assert.AreEqual(ExitCodes.Ok, result.ExitCode, result.Error);
-        StringAssert.Contains(result.Out, "Cpu:");
+        StringAssert.Contains(result.Out, "CPU:");
         StringAssert.Contains(result.Out, "OpenCL:");
-        StringAssert.Contains(result.Out, "Cuda:");
+        StringAssert.Contains(result.Out, "CUDA:");
         StringAssert.Contains(result.Out, "  cpu ");
     }
 }
