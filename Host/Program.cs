@@ -2,9 +2,10 @@ using System.Runtime.InteropServices;
 using IlgpuVae.Host;
 using IlgpuVae.Host.CommandLine;
 
-// Ctrl-C (and SIGTERM, which batch schedulers send before a kill) asks the running command to stop
-// after its current step; it then writes its outputs and exits with 130. A second Ctrl-C ends the
-// process at once.
+// Ctrl-C (and SIGTERM, which batch schedulers send before a kill) asks `train` to stop after its
+// current step; it then writes its outputs and exits with 130. A second Ctrl-C ends the process at
+// once. The other commands have nothing to save, so a signal ends them at once (the default).
+bool cooperative = args.Length > 0 && args[0] == "train";
 using var interrupt = new CancellationTokenSource();
 void RequestStop(string signal)
 {
@@ -14,13 +15,13 @@ void RequestStop(string signal)
 }
 Console.CancelKeyPress += (_, e) =>
 {
-    if (interrupt.IsCancellationRequested) return;
+    if (!cooperative || interrupt.IsCancellationRequested) return;
     e.Cancel = true;
     RequestStop("interrupted");
 };
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
 {
-    if (interrupt.IsCancellationRequested) return;
+    if (!cooperative || interrupt.IsCancellationRequested) return;
     signal.Cancel = true;
     RequestStop("terminated");
 });

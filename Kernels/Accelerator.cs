@@ -23,10 +23,17 @@ public abstract partial class Accelerator : IDisposable
 
     // ---------------------------------------------------------------- memory
 
+    /// <summary>
+    /// The largest buffer in elements: kernels index with 32-bit ints and round launch sizes up to whole
+    /// work-groups, so lengths keep a margin below int.MaxValue.
+    /// </summary>
+    public const int MaxBufferLength = int.MaxValue - (1 << 16);
+
     public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
     {
         ThrowIfDisposed();
-        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "buffer length must be >= 0");
+        if (length < 0 || length > MaxBufferLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"buffer length must be in 0..{MaxBufferLength}");
         return AllocateCore<T>(length);
     }
 
@@ -64,7 +71,7 @@ public abstract partial class Accelerator : IDisposable
         return result;
     }
 
-    /// <summary>Device-to-device copy of equal-length views.</summary>
+    /// <summary>Device-to-device copy of equal-length views that do not overlap (CUDA's copies forbid it).</summary>
     public void Copy<T>(DeviceView<T> source, DeviceView<T> destination) where T : unmanaged
     {
         ThrowIfDisposed();
@@ -72,6 +79,9 @@ public abstract partial class Accelerator : IDisposable
         Require(destination, nameof(destination));
         if (source.Length != destination.Length)
             throw new ArgumentException($"source has {source.Length} elements, destination {destination.Length}", nameof(destination));
+        if (ReferenceEquals(source.Buffer, destination.Buffer) && source.Length > 0
+            && source.Offset < destination.Offset + destination.Length && destination.Offset < source.Offset + source.Length)
+            throw new ArgumentException($"source {source} and destination {destination} overlap", nameof(destination));
         if (source.Length > 0) CopyCore(source, destination);
     }
 

@@ -144,7 +144,8 @@ public abstract partial class Accelerator
     }
 
     /// <summary>
-    /// Gathers rows of a device-resident uint8 data set: output[i, d] = data[indices[i] * features + d] / 255.
+    /// Gathers rows of a device-resident uint8 data set: output[i, d] = data[indices[i] * features + d] * (1/255),
+    /// a multiply by the float nearest 1/255 on every backend (it may differ from a division by one ulp).
     /// With binarize, output[e] = u(e) &lt; p ? 1 : 0, u from Philox (counter e / 4, step, stream, 0; word e % 4;
     /// u = ((w >> 8) + 0.5) / 2^24). Indices outside the data set are a contract violation the host checks
     /// where it builds them.

@@ -39,6 +39,10 @@ public sealed class BenchCommand : Command
         int steps = o.Int("--steps", 100, min: 1, max: 1_000_000);
         int batch = o.Int("--batch-size", 128, min: 1, max: 1 << 16);
         bool json = o.Flag("--json");
+        // The timed epoch runs over batch * steps synthetic images held on the device.
+        const long MaxImages = 1_000_000;
+        if ((long)batch * steps > MaxImages)
+            throw new UsageException($"options '--batch-size' {batch} and '--steps' {steps}: the timed epoch would hold {(long)batch * steps:N0} images; at most {MaxImages:N0} are allowed");
         var c = CultureInfo.InvariantCulture;
         using var accelerator = SharedOptions.OpenDevice(o);
         if (!json) context.Out.WriteLine($"device {accelerator.Specifier}: {accelerator.Name}");

@@ -25,8 +25,8 @@ public sealed class TrainCommand : Command
 
     public override string Description =>
         "Trains a VAE (MLP encoder and decoder, Adam, the PyTorch examples model by default) on the IDX\n" +
-        "data set of --data, evaluating the test loss (mean per-image negative ELBO, one z sample)\n" +
-        "after every epoch. The run directory receives:\n" +
+        "data set of --data, evaluating the test loss after every epoch: the mean per-image\n" +
+        "reconstruction + beta * KL with one z sample (the negative ELBO for beta 1). The run directory receives:\n" +
         "  metrics.jsonl        one JSON object a line: a \"run\" line, one \"epoch\" line per epoch\n" +
         "                       (epoch, step, train_loss, test_loss, epoch_seconds, samples_per_s, ...), an \"end\" line\n" +
         "  model.safetensors    the parameters, with the model configuration in the metadata\n" +

@@ -127,6 +127,20 @@ public abstract partial class KernelConformance
     }
 
     [TestMethod]
+    public void CopyRejectsOverlappingViewsAndAllocateRejectsOversizedBuffers()
+    {
+        var values = RandomFloats(14, 32);
+        using var buffer = Upload(values);
+        Assert.ThrowsExactly<ArgumentException>(() => Acc.Copy(buffer.Slice(0, 10), buffer.Slice(5, 10)));
+        Assert.ThrowsExactly<ArgumentException>(() => Acc.Copy(buffer.Slice(5, 10), buffer.Slice(0, 10)));
+        CollectionAssert.AreEqual(values, Download(buffer), "a rejected copy wrote");
+        Acc.Copy(buffer.Slice(0, 10), buffer.Slice(10, 10)); // adjacent, not overlapping
+        CollectionAssert.AreEqual(values[..10], Download(buffer)[10..20]);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Acc.Allocate<float>(Accelerator.MaxBufferLength + 1));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Acc.Allocate<float>(-1));
+    }
+
+    [TestMethod]
     public void OpsRejectBuffersOfAnotherAcceleratorAndDisposedOnes()
     {
         using var other = CreateAccelerator();

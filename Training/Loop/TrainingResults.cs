@@ -8,7 +8,7 @@ public readonly record struct TrainingProgress(
 
 /// <summary>
 /// One epoch's numbers: the mean per-sample training loss over the samples it trained on, the test
-/// loss (mean per-image negative ELBO with one z sample; null when the run was interrupted before it),
+/// loss (mean per-image reconstruction + beta KL, the negative ELBO for beta = 1, with one z sample; null when the run was interrupted before it),
 /// and the training time and rate (evaluation excluded, as the PyTorch reference times it).
 /// </summary>
 public sealed record EpochResult(

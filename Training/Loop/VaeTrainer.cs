@@ -134,7 +134,7 @@ public sealed class VaeTrainer : IDisposable
     }
 
     /// <summary>
-    /// The test loss: mean per-image negative ELBO with one z sample, in batches of EvalBatch. The eps
+    /// The test loss: mean per-image reconstruction + beta KL (the negative ELBO for beta = 1) with one z sample, in batches of EvalBatch. The eps
     /// of test batch b is drawn with step b of the Evaluation stream, so for given parameters the
     /// number is exactly reproducible and epochs are compared on the same noise.
     /// </summary>
