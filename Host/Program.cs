@@ -4,7 +4,8 @@ using IlgpuVae.Host.CommandLine;
 
 // Ctrl-C (and SIGTERM, which batch schedulers send before a kill) asks `train` to stop after its
 // current step; it then writes its outputs and exits with 130. A second Ctrl-C ends the process at
-// once. The other commands have nothing to save, so a signal ends them at once (the default).
+// once (a second SIGTERM does not: see below). The other commands have nothing to save, so a
+// signal ends them at once (the default).
 bool cooperative = args.Length > 0 && args[0] == "train";
 using var interrupt = new CancellationTokenSource();
 void RequestStop(string signal)
@@ -21,9 +22,11 @@ Console.CancelKeyPress += (_, e) =>
 };
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
 {
-    if (!cooperative || interrupt.IsCancellationRequested) return;
+    // Every SIGTERM is taken as the one request: tools such as timeout(1) deliver it to the process
+    // and to its group, and a scheduler follows it with SIGKILL when its grace period ends anyway.
+    if (!cooperative) return;
     signal.Cancel = true;
-    RequestStop("terminated");
+    if (!interrupt.IsCancellationRequested) RequestStop("terminated");
 });
 
 var context = new CommandContext(Console.Out, Console.Error, interrupt.Token, IsTerminal: !Console.IsOutputRedirected);
