@@ -43,6 +43,14 @@ public abstract partial class KernelAccelerator : Accelerator
     /// </summary>
     protected internal abstract void BuildProgram(string family, string source, IReadOnlyDictionary<string, string> defines);
 
+    /// <summary>
+    /// The largest work-group a built kernel can run with (OpenCL's CL_KERNEL_WORK_GROUP_SIZE, CUDA's
+    /// CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK): register-heavy kernels can be held below the device's
+    /// maximum. Backends without such a query keep the default, no limit. BuildProgram may be called again
+    /// for a family already built: the new kernels then replace the old ones.
+    /// </summary>
+    protected internal virtual int KernelWorkGroupLimit(string kernel) => int.MaxValue;
+
     /// <summary>Enqueues one kernel launch (asynchronous; ordered with every other op and copy).</summary>
     protected internal abstract void Launch(string kernel, ReadOnlySpan<KernelArg> args, int globalX, int globalY, int localX, int localY);
 }

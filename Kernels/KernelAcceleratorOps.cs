@@ -17,19 +17,27 @@ public abstract partial class KernelAccelerator
     /// Tile and work-group sizes for this device; the same numbers become the families' defines. Tests
     /// set another device's tuning (before the first op) to run, say, the GPU configuration on PoCL.
     /// </summary>
-    internal KernelTuning Tuning
+    internal KernelTuning Tuning => _tuning ??= KernelTuning.For(TuningLimits);
+
+    /// <summary>
+    /// The device limits the tuning is chosen from: the device's own, unless a test sets another device's
+    /// (before the first op) to run, say, the GPU configuration on PoCL.
+    /// </summary>
+    internal KernelDeviceLimits TuningLimits
     {
-        get => _tuning ??= KernelTuning.For(Limits);
+        get => _tuningLimits ??= Limits;
         set
         {
-            ArgumentNullException.ThrowIfNull(value);
             lock (_buildLock)
             {
-                if (_builtFamilies.Count > 0) throw new InvalidOperationException("the tuning is fixed once a kernel family is built");
-                _tuning = value;
+                if (_builtFamilies.Count > 0 && _tuningLimits != value)
+                    throw new InvalidOperationException("the tuning is fixed once a kernel family is built");
+                _tuningLimits = value;
+                _tuning = null;
             }
         }
     }
+    private KernelDeviceLimits? _tuningLimits;
 
     /// <summary>Which GEMM kernel to use; Auto picks by shape. Tests and benchmarks force one.</summary>
     internal GemmKernel GemmChoice { get; set; } = GemmKernel.Auto;
@@ -122,9 +130,45 @@ public abstract partial class KernelAccelerator
         lock (_buildLock)
         {
             if (_builtFamilies.Contains(name)) return;
-            BuildProgram(name, FamilySource(name), DefinesFor(name, Tuning));
+            string source = FamilySource(name);
+            BuildProgram(name, source, DefinesFor(name, Tuning));
             _builtFamilies.Add(name);
+            FitTuningToKernels(source);
         }
+    }
+
+    /// <summary>
+    /// A driver that reports a smaller per-kernel limit than the device maximum (hypothetical here, as a
+    /// test's stand-in for such a driver); null asks the backend.
+    /// </summary>
+    internal int? KernelWorkGroupLimitOverride { get; set; }
+
+    /// <summary>
+    /// The tuning is chosen from the device's maximum work-group size, but a kernel can be compiled to a
+    /// smaller limit (many registers, e.g. the tiled GEMM on a mobile or older GPU), and then its launch
+    /// would fail. When a newly built kernel reports a limit below the largest group the tuning uses,
+    /// choose the tuning again for that limit and rebuild every family built so far with it.
+    /// </summary>
+    private void FitTuningToKernels(string source)
+    {
+        int limit = KernelWorkGroupLimitOverride ?? int.MaxValue;
+        foreach (string kernel in KernelSources.KernelNames(source)) limit = Math.Min(limit, KernelWorkGroupLimit(kernel));
+        if (limit >= Tuning.LargestGroup) return;
+        var fitted = KernelTuning.For(TuningLimits with { MaxWorkGroupSize = limit });
+        if (fitted.LargestGroup >= Tuning.LargestGroup) return; // nothing smaller to offer
+        _tuningLimits = TuningLimits with { MaxWorkGroupSize = limit };
+        _tuning = fitted;
+        foreach (string family in _builtFamilies) BuildProgram(family, FamilySource(family), DefinesFor(family, fitted));
+    }
+
+    /// <summary>
+    /// The tuning to compute a launch of family with: built first, because building a family can refit
+    /// the tuning to its kernels' limits (<see cref="FitTuningToKernels"/>).
+    /// </summary>
+    private KernelTuning TuningFor(string family)
+    {
+        EnsureBuilt(family);
+        return Tuning;
     }
 
     private void Run(string family, string kernel, ReadOnlySpan<KernelArg> args, int globalX, int globalY, int localX, int localY)
@@ -135,7 +179,7 @@ public abstract partial class KernelAccelerator
 
     private void Run1D(string family, string kernel, ReadOnlySpan<KernelArg> args, int workItems)
     {
-        int local = Tuning.ElementGroup;
+        int local = TuningFor(family).ElementGroup;
         Run(family, kernel, args, RoundUp(Math.Max(workItems, 1), local), 1, local, 1);
     }
 
@@ -152,7 +196,7 @@ public abstract partial class KernelAccelerator
     protected override void GemmCore(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         DeviceView<float> a, DeviceView<float> b, float beta, DeviceView<float> c, Epilogue epilogue)
     {
-        var t = Tuning;
+        var t = TuningFor("gemm");
         bool hasBias = !epilogue.Bias.IsNull;
         // Without a bias, C stands in for the unused pointer (both APIs want a valid buffer there).
         DeviceView<float> bias = hasBias ? epilogue.Bias : c;
@@ -189,7 +233,7 @@ public abstract partial class KernelAccelerator
     /// </summary>
     internal GemmKernel SelectGemm(Transpose transA, Transpose transB, int m, int n, int k)
     {
-        var t = Tuning;
+        var t = TuningFor("gemm");
         bool dotLayout = transA == Transpose.N && transB == Transpose.T;
         var choice = GemmChoice != GemmKernel.Auto ? GemmChoice
             : t.PreferBlockedGemm ? GemmKernel.BlockedDot
@@ -207,7 +251,7 @@ public abstract partial class KernelAccelerator
 
     protected override void BiasGradientCore(DeviceView<float> dy, int rows, int cols, DeviceView<float> dbias)
     {
-        var t = Tuning;
+        var t = TuningFor("reduce");
         Run("reduce", "bias_gradient", [I(rows), I(cols), Buf(dy), Off(dy), Buf(dbias), Off(dbias)],
             CeilDiv(cols, t.BiasGroupX) * t.BiasGroupX, t.BiasGroupY, t.BiasGroupX, t.BiasGroupY);
     }
@@ -226,7 +270,7 @@ public abstract partial class KernelAccelerator
     {
         bool hasKl = !perSampleKl.IsNull;
         DeviceView<float> kl = hasKl ? perSampleKl : perSampleLoss;
-        int group = Tuning.LossGroup;
+        int group = TuningFor("loss").LossGroup;
         Run("loss", "vae_loss",
             [I(rows), I(features), I(latent), I((int)settings.Likelihood), F(settings.Beta), F(settings.Sigma),
              Buf(logits), Off(logits), Buf(x), Off(x), Buf(stats), Off(stats), Buf(perSampleLoss), Off(perSampleLoss),
@@ -254,7 +298,7 @@ public abstract partial class KernelAccelerator
 
     protected override void ReduceSumCore(DeviceView<float> values, DeviceView<float> result)
     {
-        int group = Tuning.ReduceGroup;
+        int group = TuningFor("reduce").ReduceGroup;
         Run("reduce", "reduce_sum", [I(values.Length), Buf(values), Off(values), Buf(result), Off(result)], group, 1, group, 1);
     }
 
@@ -297,6 +341,13 @@ internal sealed record KernelTuning(
 {
     /// <summary>Work-group size of the dialect probe (dialect.cl).</summary>
     public int DialectGroup => Math.Min(64, ElementGroup);
+
+    /// <summary>The largest work-group any launch of this tuning uses.</summary>
+    public int LargestGroup => new[]
+    {
+        GemmTileM / GemmWorkM * (GemmTileN / GemmWorkN), DirectX * DirectY, ElementGroup, LossGroup, ReduceGroup,
+        BiasGroupX * BiasGroupY, BlockedX * BlockedY, DialectGroup,
+    }.Max();
 
     public static KernelTuning For(KernelDeviceLimits limits)
     {

@@ -6,7 +6,7 @@ namespace IlgpuVae.Kernels;
 /// The kernel sources embedded in this assembly (Sources/*.cl, Sources/*.h): one file a kernel family
 /// in the shared C dialect, plus one prelude a compiler (prelude_opencl.h, prelude_cuda.h).
 /// </summary>
-public static class KernelSources
+public static partial class KernelSources
 {
     private const string Prefix = "IlgpuVae.Kernels.Sources.";
 
@@ -17,6 +17,19 @@ public static class KernelSources
 
     /// <summary>The kernel family files (*.cl), without the preludes and headers.</summary>
     public static IReadOnlyList<string> Families => Names.Where(n => n.EndsWith(".cl", StringComparison.Ordinal)).ToArray();
+
+    /// <summary>The names of the KERNEL functions of a source (comments ignored), in order of appearance.</summary>
+    public static IReadOnlyList<string> KernelNames(string source)
+    {
+        string code = CommentPattern().Replace(source, " ");
+        return KernelPattern().Matches(code).Select(m => m.Groups[1].Value).Distinct().ToArray();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/\*.*?\*/|//[^\n]*", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex CommentPattern();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bKERNEL\s+void\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")]
+    private static partial System.Text.RegularExpressions.Regex KernelPattern();
 
     public static string Load(string name)
     {

@@ -144,6 +144,16 @@ public sealed unsafe class CudaAccelerator : KernelAccelerator
         }
     }
 
+    protected internal override int KernelWorkGroupLimit(string kernel)
+    {
+        if (!_functions.TryGetValue(kernel, out var entry)) return int.MaxValue;
+        _context.MakeCurrent();
+        int threads = 0;
+        _api.ThrowIfFailed(_api.cuFuncGetAttribute(&threads, CudaDriverApi.FunctionAttributeMaxThreadsPerBlock, entry.Function),
+            $"cuFuncGetAttribute({kernel}, MAX_THREADS_PER_BLOCK)");
+        return threads > 0 ? threads : int.MaxValue;
+    }
+
     protected internal override void Launch(string kernel, ReadOnlySpan<KernelArg> args, int globalX, int globalY, int localX, int localY)
     {
         ThrowIfDisposed();

@@ -31,6 +31,8 @@ internal sealed unsafe class CudaDriverApi
     public const int AttributeMultiprocessorCount = 16;
     public const int AttributeComputeCapabilityMajor = 75;
     public const int AttributeComputeCapabilityMinor = 76;
+    /// <summary>CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: the block size limit of one compiled kernel.</summary>
+    public const int FunctionAttributeMaxThreadsPerBlock = 0;
 
     /// <summary>cuStreamCreate flag: the stream does not synchronise with the legacy default stream.</summary>
     public const uint StreamNonBlocking = 1;
@@ -81,6 +83,7 @@ internal sealed unsafe class CudaDriverApi
     public readonly delegate* unmanaged<IntPtr, int> cuModuleUnload;
     public readonly delegate* unmanaged<IntPtr*, IntPtr, byte*, int> cuModuleGetFunction;
     public readonly delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int> cuLaunchKernel;
+    public readonly delegate* unmanaged<int*, int, IntPtr, int> cuFuncGetAttribute;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
 
@@ -117,6 +120,7 @@ internal sealed unsafe class CudaDriverApi
         cuModuleUnload = (delegate* unmanaged<IntPtr, int>)F("cuModuleUnload");
         cuModuleGetFunction = (delegate* unmanaged<IntPtr*, IntPtr, byte*, int>)F("cuModuleGetFunction");
         cuLaunchKernel = (delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int>)F("cuLaunchKernel");
+        cuFuncGetAttribute = (delegate* unmanaged<int*, int, IntPtr, int>)F("cuFuncGetAttribute");
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorName");
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorString");
     }

@@ -74,11 +74,7 @@ internal sealed partial class CudaKernelCompiler(NvrtcApi nvrtc, CudaKernelCache
     }
 
     /// <summary>The names of the kernels a source declares with KERNEL (comments ignored).</summary>
-    public static IReadOnlyList<string> KernelNames(string source)
-    {
-        string code = CommentPattern().Replace(source, " ");
-        return KernelPattern().Matches(code).Select(m => m.Groups[1].Value).Distinct().ToArray();
-    }
+    public static IReadOnlyList<string> KernelNames(string source) => KernelSources.KernelNames(source);
 
     /// <summary>Builds a family for a target, from the cache when the same program was compiled before.</summary>
     public CudaKernelImage Build(string family, string source, IReadOnlyDictionary<string, string> defines, CudaTarget target, bool useCache = true)
@@ -154,9 +150,5 @@ internal sealed partial class CudaKernelCompiler(NvrtcApi nvrtc, CudaKernelCache
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
 
-    [GeneratedRegex(@"/\*.*?\*/|//[^\n]*", RegexOptions.Singleline)]
-    private static partial Regex CommentPattern();
 
-    [GeneratedRegex(@"\bKERNEL\s+void\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")]
-    private static partial Regex KernelPattern();
 }

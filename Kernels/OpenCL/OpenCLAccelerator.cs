@@ -128,7 +128,12 @@ public sealed unsafe class OpenCLAccelerator : KernelAccelerator
             foreach (var (name, kernel) in kernels)
             {
                 if (_kernels.TryGetValue(name, out var existing))
-                    throw new InvalidOperationException($"kernel '{name}' of family '{family}' is already defined by family '{existing.Family}'; kernel names must be unique");
+                {
+                    if (existing.Family != family)
+                        throw new InvalidOperationException($"kernel '{name}' of family '{family}' is already defined by family '{existing.Family}'; kernel names must be unique");
+                    // A rebuild of the family (new defines): launches already enqueued retain the old kernel.
+                    existing.Kernel.Dispose();
+                }
                 _kernels[name] = (kernel, family);
             }
         }
@@ -169,6 +174,18 @@ public sealed unsafe class OpenCLAccelerator : KernelAccelerator
         var bytes = new byte[(int)size];
         fixed (byte* b = bytes) OpenCLErrors.Check(clGetKernelInfo(kernel, KernelFunctionName, size, b, null));
         return OpenCLDevices.Decode(bytes);
+    }
+
+    protected internal override int KernelWorkGroupLimit(string kernel)
+    {
+        lock (_launchLock)
+        {
+            if (!_kernels.TryGetValue(kernel, out var entry)) return int.MaxValue;
+            nuint size = 0;
+            int status = clGetKernelWorkGroupInfo(entry.Kernel, _device.Device, CL_KERNEL_WORK_GROUP_SIZE, (nuint)sizeof(nuint), &size, null);
+            if (status != 0) throw new OpenCLException(nameof(clGetKernelWorkGroupInfo), status, detail: $"for kernel '{kernel}' on {Specifier}");
+            return (int)Math.Min((ulong)size, int.MaxValue);
+        }
     }
 
     protected internal override void Launch(string kernel, ReadOnlySpan<KernelArg> args, int globalX, int globalY, int localX, int localY)

@@ -161,6 +161,11 @@ internal static unsafe partial class OpenCLNative
     public static partial int clReleaseKernel(IntPtr kernel);
 
     [LibraryImport(Library)]
+    public static partial int clGetKernelWorkGroupInfo(ClKernelHandle kernel, IntPtr device, uint paramName, nuint valueSize, void* value, nuint* valueSizeReturned);
+
+    public const uint CL_KERNEL_WORK_GROUP_SIZE = 0x11B0;
+
+    [LibraryImport(Library)]
     public static partial int clSetKernelArg(ClKernelHandle kernel, uint index, nuint size, void* value);
 
     [LibraryImport(Library)]

@@ -21,7 +21,26 @@ public sealed class OpenCLGpuConfigurationConformance : KernelConformance
     protected override Accelerator CreateAccelerator()
     {
         var acc = (KernelAccelerator)Devices.Open("opencl");
-        acc.Tuning = KernelTuning.For(acc.Limits with { IsGpu = true });
+        acc.TuningLimits = acc.Limits with { IsGpu = true };
+        return acc;
+    }
+
+    protected override bool RequiredInCi => true;
+}
+
+/// <summary>
+/// The suite in the GPU configuration on a device whose driver holds every kernel to 64 work-items
+/// (as drivers of mobile and older GPUs do for register-heavy kernels): the tuning must refit itself
+/// to the kernels' own limit and every op still conform.
+/// </summary>
+[TestClass]
+public sealed class OpenCLSmallKernelLimitConformance : KernelConformance
+{
+    protected override Accelerator CreateAccelerator()
+    {
+        var acc = (KernelAccelerator)Devices.Open("opencl");
+        acc.TuningLimits = acc.Limits with { IsGpu = true };
+        acc.KernelWorkGroupLimitOverride = 64;
         return acc;
     }
 
