@@ -31,7 +31,9 @@ public sealed class ConsoleReporter(TextWriter output, bool isTerminal, bool qui
         }
         double fraction = (double)p.StepInEpoch / p.StepsInEpoch;
         int filled = (int)Math.Round(fraction * BarWidth);
-        double eta = fraction > 0 ? p.ElapsedSeconds * (1 - fraction) / fraction : 0;
+        // The rate of the steps this process took (a resumed epoch's clock starts at ResumedAtStep).
+        int done = p.StepInEpoch - p.ResumedAtStep, left = p.StepsInEpoch - p.StepInEpoch;
+        double eta = done > 0 ? p.ElapsedSeconds * left / done : 0;
         string line = $"epoch {p.Epoch}/{p.Epochs} [{new string('#', filled)}{new string('.', BarWidth - filled)}] " +
             $"{p.StepInEpoch}/{p.StepsInEpoch} loss {loss} {rate} samples/s eta {FormatSeconds(eta)}";
         int width = TerminalWidth();
@@ -47,7 +49,8 @@ public sealed class ConsoleReporter(TextWriter output, bool isTerminal, bool qui
         ClearBar();
         var c = CultureInfo.InvariantCulture;
         string test = r.TestLoss is { } t ? t.ToString("F3", c) : "n/a";
-        string note = r.Interrupted ? " (interrupted)" : r.Partial ? " (partial epoch)" : "";
+        string note = (r.Interrupted ? " (interrupted)" : r.Partial ? " (partial epoch)" : "")
+            + (r.ResumedAtStep > 0 ? $" (resumed at step {r.ResumedAtStep} of the epoch)" : "");
         output.WriteLine($"epoch {r.Epoch} step {r.Step} train_loss {r.TrainLoss.ToString("F3", c)} test_loss {test} " +
             $"epoch_s {r.EpochSeconds.ToString("F2", c)} samples_per_s {r.SamplesPerSecond.ToString("F0", c)}{note}");
     }

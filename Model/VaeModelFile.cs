@@ -13,8 +13,12 @@ public static class VaeModelFile
     public const string FormatKey = "format";
     public const string FormatValue = "ilgpu-vae";
 
-    /// <summary>Writes the model atomically; extra metadata (seed, steps, ...) is stored beside the configuration.</summary>
-    public static void Save(string path, VaeConfig config, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>
+    /// Writes the model atomically; extra metadata (seed, steps, ...) is stored beside the configuration,
+    /// and extra tensors (a checkpoint's optimiser state) after the model's.
+    /// </summary>
+    public static void Save(string path, VaeConfig config, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? extra = null,
+        IReadOnlyList<SafeTensor>? extraTensors = null)
     {
         var layout = new ParameterLayout(config);
         if (parameters.Length != layout.Length)
@@ -22,6 +26,7 @@ public static class VaeModelFile
         var tensors = new List<SafeTensor>(layout.Tensors.Count);
         foreach (var t in layout.Tensors)
             tensors.Add(new SafeTensor(t.Name, (int[])t.Shape.Clone(), parameters.Slice(t.Offset, t.Length).ToArray()));
+        if (extraTensors is not null) tensors.AddRange(extraTensors);
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         if (extra is not null) foreach (var (key, value) in extra) metadata[key] = value;
@@ -38,7 +43,12 @@ public static class VaeModelFile
     public static VaeModel Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model file '{path}' does not exist", path);
-        var file = SafeTensors.Read(path);
+        return FromFile(path, SafeTensors.Read(path));
+    }
+
+    /// <summary>The model in a safetensors file already read (tensors beyond the model's are ignored).</summary>
+    public static VaeModel FromFile(string path, SafeTensorFile file)
+    {
         VaeConfig config;
         try { config = VaeConfig.FromMetadata(file.Metadata); }
         catch (FormatException e) { throw new InvalidDataException($"model file '{path}': {e.Message}", e); }

@@ -32,8 +32,13 @@ public sealed class TrainCommand : Command
         "  model.safetensors    the parameters, with the model configuration in the metadata\n" +
         "  samples.png          8x8 decoder means for z drawn from the prior N(0, I)\n" +
         "  reconstructions.png  test images (left) beside their reconstructions (right), 8 rows of 8 pairs\n" +
-        "Same seed and device: the same numbers. Ctrl-C stops after the current step and still writes\n" +
-        "every output (exit code 130). A terminal shows a progress bar; otherwise plain log lines.";
+        "  checkpoint.safetensors  the model, Adam's moments, the settings and the position, after every\n" +
+        "                       epoch and when stopped; `--run-dir DIR --resume` continues from it\n" +
+        "Same seed and device: the same numbers, also across a stop and a resume. Ctrl-C or SIGTERM stops\n" +
+        "after the current step and still writes every output (exit code 130). A batch job that may be\n" +
+        "cut off can run the same command line each time: train --run-dir DIR --resume [options] starts\n" +
+        "the run when DIR holds no checkpoint and continues it when it does. A terminal shows a progress\n" +
+        "bar; otherwise plain log lines.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -54,6 +59,8 @@ public sealed class TrainCommand : Command
         SharedOptions.DeviceOption(),
         new("--data", "DIR", "directory of the IDX files (train-images-idx3-ubyte[.gz] and the other three)", IdxDataSet.DefaultDirectory),
         new("--run-dir", "DIR", "output directory", "runs/<yyyyMMdd-HHmmss>"),
+        new("--resume", null, "continue the run in --run-dir from its checkpoint (start it if there is none); its settings are kept, --epochs and --max-steps may extend it"),
+        new("--checkpoint-every", "N", "also save the checkpoint every N steps (0: after every epoch and when stopped only)", "0"),
         new("--eval-batch", "N", "test samples per evaluation batch", "1000"),
         new("--quiet", null, "print nothing but errors"),
     ];
@@ -61,8 +68,34 @@ public sealed class TrainCommand : Command
     public override int Run(ParsedOptions o, CommandContext context)
     {
         var (model, training) = ParseSettings(o);
-        string dataDir = o.String("--data", IdxDataSet.DefaultDirectory);
-        string runDir = o.String("--run-dir") ?? DefaultRunDirectory();
+        long checkpointEvery = o.Long("--checkpoint-every", min: 0) ?? 0;
+        string? runDirOption = o.String("--run-dir");
+        bool resume = o.Flag("--resume");
+        if (resume && runDirOption is null)
+            throw new UsageException("option '--resume' needs --run-dir DIR: the run directory to continue (or to start when it holds no checkpoint)");
+        string runDir = runDirOption ?? DefaultRunDirectory();
+        string checkpointPath = Path.Combine(runDir, CheckpointFile.FileName);
+
+        TrainingCheckpoint? checkpoint = null;
+        if (resume && File.Exists(checkpointPath))
+        {
+            checkpoint = LoadCheckpoint(checkpointPath);
+            (model, training) = ResumedSettings(o, checkpoint);
+            if (checkpoint.IsComplete(training))
+            {
+                var at = checkpoint.Position;
+                if (!o.Flag("--quiet"))
+                    context.Out.WriteLine($"run {runDir} is complete at step {at.Step} ({training.Epochs} epochs" +
+                        (training.MaxSteps is { } max ? $", step limit {max}" : "") + "): nothing to train; raise --epochs or --max-steps to train further");
+                return ExitCodes.Ok;
+            }
+        }
+        else if (!resume && File.Exists(checkpointPath))
+        {
+            throw new UsageException($"run directory '{runDir}' already holds a run ({CheckpointFile.FileName}): " +
+                "add --resume to continue it, or choose another --run-dir");
+        }
+        string dataDir = o.String("--data") ?? checkpoint?.Data.Directory ?? IdxDataSet.DefaultDirectory;
 
         // The device first: a mistyped --device is reported before seconds of data loading.
         using var accelerator = SharedOptions.OpenDevice(o);
@@ -70,13 +103,61 @@ public sealed class TrainCommand : Command
         var reporter = new ConsoleReporter(context.Out, context.IsTerminal, o.Flag("--quiet"));
         // A progress bar redraws often; log lines every 100 steps keep batch logs short.
         training = training with { ProgressEvery = context.IsTerminal ? 10 : 100 };
-        var result = TrainingRun.Execute(accelerator, data, new TrainingRunSettings(model, training, runDir, dataDir), reporter, context.Cancellation);
+        var settings = new TrainingRunSettings(model, training, runDir, dataDir) { Resume = checkpoint, CheckpointEvery = checkpointEvery };
+        var result = TrainingRun.Execute(accelerator, data, settings, reporter, context.Cancellation);
         if (result.Interrupted)
         {
-            context.Error.WriteLine($"ilgpu-vae train: interrupted after step {result.Steps}; outputs written to {result.RunDirectory}");
+            context.Error.WriteLine($"ilgpu-vae train: interrupted after step {result.Steps}; outputs and checkpoint written to {result.RunDirectory} " +
+                $"(continue with --run-dir {runDir} --resume)");
             return ExitCodes.Interrupted;
         }
         return ExitCodes.Ok;
+    }
+
+    private static TrainingCheckpoint LoadCheckpoint(string path)
+    {
+        try { return CheckpointFile.Load(path); }
+        catch (InvalidDataException e) { throw new ModelFileException(e.Message + " (move it away to start the run afresh)", e); }
+    }
+
+    /// <summary>
+    /// A resumed run keeps the checkpoint's model and training settings: an option given anyway must
+    /// agree with them. --epochs and --max-steps, when given, set how far the run goes.
+    /// </summary>
+    public static (VaeConfig Model, TrainingOptions Training) ResumedSettings(ParsedOptions o, TrainingCheckpoint checkpoint)
+    {
+        var (model, training) = ParseSettings(o);
+        var c = CultureInfo.InvariantCulture;
+        (string Option, Func<VaeConfig, TrainingOptions, string> Value)[] kept =
+        [
+            ("--batch-size", (m, t) => t.BatchSize.ToString(c)),
+            ("--lr", (m, t) => t.Adam.LearningRate.ToString("R", c)),
+            ("--weight-decay", (m, t) => t.Adam.WeightDecay.ToString("R", c)),
+            ("--adamw", (m, t) => t.Adam.Decoupled ? "AdamW" : "Adam"),
+            ("--hidden", (m, t) => string.Join(",", m.Hidden)),
+            ("--latent", (m, t) => m.Latent.ToString(c)),
+            ("--beta", (m, t) => m.Beta.ToString("R", c)),
+            ("--likelihood", (m, t) => m.Likelihood.ToString().ToLowerInvariant()),
+            ("--sigma", (m, t) => m.Sigma.ToString("R", c)),
+            ("--activation", (m, t) => m.Activation.ToString().ToLowerInvariant()),
+            ("--binarize", (m, t) => t.Binarize ? "on" : "off"),
+            ("--seed", (m, t) => t.Seed.ToString(c)),
+            ("--eval-batch", (m, t) => t.EvalBatch.ToString(c)),
+        ];
+        foreach (var (option, value) in kept)
+        {
+            if (!o.Has(option)) continue;
+            string given = value(model, training), run = value(checkpoint.Config, checkpoint.Options);
+            if (given != run)
+                throw new UsageException($"option '{option}': {given} differs from the resumed run's {run}; " +
+                    "a resumed run keeps its settings (leave the option out, or start a new run)");
+        }
+        var options = checkpoint.Options with
+        {
+            Epochs = o.Has("--epochs") ? training.Epochs : checkpoint.Options.Epochs,
+            MaxSteps = o.Has("--max-steps") ? training.MaxSteps : checkpoint.Options.MaxSteps,
+        };
+        return (checkpoint.Config, options);
     }
 
     /// <summary>The model and training settings of the options (every value checked, errors name the option).</summary>

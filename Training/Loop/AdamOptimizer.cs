@@ -31,6 +31,18 @@ public sealed class AdamOptimizer : IDisposable
     public DeviceBuffer<float> FirstMoment => _m;
     public DeviceBuffer<float> SecondMoment => _v;
 
+    /// <summary>Sets the moments and the step count of a checkpoint (the next step is stepCount + 1).</summary>
+    public void Restore(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment, int stepCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        if (firstMoment.Length != _m.Length || secondMoment.Length != _v.Length)
+            throw new ArgumentException($"the moments have {firstMoment.Length} and {secondMoment.Length} floats; the parameters {_m.Length}");
+        var acc = _network.Accelerator;
+        acc.CopyFromHost(firstMoment, _m.View);
+        acc.CopyFromHost(secondMoment, _v.View);
+        StepCount = stepCount;
+    }
+
     /// <summary>Applies the network's current gradients.</summary>
     public void Step()
     {

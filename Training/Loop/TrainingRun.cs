@@ -16,21 +16,32 @@ public interface ITrainingReporter
     void Epoch(EpochResult result);
 }
 
-/// <summary>What a run trains and where it writes.</summary>
-public sealed record TrainingRunSettings(VaeConfig Model, TrainingOptions Training, string RunDirectory, string DataDirectory);
+/// <summary>
+/// What a run trains and where it writes. Resume, when set, is the checkpoint to continue from (its
+/// model and settings win over Model; Training carries its settings with the epochs and step limit to
+/// reach); CheckpointEvery > 0 also saves a checkpoint every that many steps, besides each epoch's end.
+/// </summary>
+public sealed record TrainingRunSettings(VaeConfig Model, TrainingOptions Training, string RunDirectory, string DataDirectory)
+{
+    public TrainingCheckpoint? Resume { get; init; }
+    public long CheckpointEvery { get; init; }
+}
 
 /// <summary>What a run produced.</summary>
 public sealed record TrainingRunResult(string RunDirectory, IReadOnlyList<EpochResult> Epochs, long Steps, bool Interrupted,
     string MetricsPath, string ModelPath, string SamplesPath, string ReconstructionsPath)
 {
     public double? FinalTestLoss => Epochs.LastOrDefault(e => e.TestLoss is not null)?.TestLoss;
+
+    public string CheckpointPath => Path.Combine(RunDirectory, CheckpointFile.FileName);
 }
 
 /// <summary>
 /// A whole training job: train for the epochs (or up to the step limit, or until cancelled after the
-/// step in progress), logging metrics.jsonl as it goes, then write model.safetensors, samples.png and
-/// reconstructions.png. Every file is replaced atomically, so a job killed at any moment leaves
-/// either the previous or the complete new version of each.
+/// step in progress), logging metrics.jsonl as it goes and saving checkpoint.safetensors after every
+/// epoch (and when stopped), then write model.safetensors, samples.png and reconstructions.png. Every
+/// file is replaced atomically, so a job killed at any moment leaves either the previous or the
+/// complete new version of each, and `train --resume` continues from the last checkpoint.
 /// </summary>
 public static class TrainingRun
 {
@@ -44,29 +55,62 @@ public static class TrainingRun
         ITrainingReporter reporter, CancellationToken cancellation = default)
     {
         var options = settings.Training.Validate();
+        var resume = settings.Resume;
         var config = (settings.Model with
         {
             Input = data.Train.Rows * data.Train.Columns, ImageHeight = data.Train.Rows, ImageWidth = data.Train.Columns,
         }).Validate();
+        var signature = DataSignature.Of(Path.GetFullPath(settings.DataDirectory), data.Train, data.Test);
+        if (resume is not null)
+        {
+            config = resume.Config;
+            if (resume.Data.Difference(signature) is { } difference)
+                throw new DataSetException($"the data in {settings.DataDirectory} is not the data of the checkpoint: {difference}", settings.DataDirectory);
+        }
         string dir = Path.GetFullPath(settings.RunDirectory);
         Directory.CreateDirectory(dir);
-        var metrics = new MetricsLog(Path.Combine(dir, MetricsFile));
+        var metrics = resume is null ? new MetricsLog(Path.Combine(dir, MetricsFile)) : MetricsLog.Continue(Path.Combine(dir, MetricsFile));
+        string checkpointPath = Path.Combine(dir, CheckpointFile.FileName);
         var total = Stopwatch.StartNew();
 
-        using var trainer = new VaeTrainer(accelerator, config, options, data.Train, data.Test);
-        metrics.Append(RunLine(accelerator, config, options, settings, trainer));
+        using var trainer = resume is null
+            ? new VaeTrainer(accelerator, config, options, data.Train, data.Test)
+            : new VaeTrainer(accelerator, resume, options, data.Train, data.Test);
+        void SaveCheckpoint() => CheckpointFile.Save(checkpointPath, trainer.CaptureCheckpoint(signature));
+
+        if (resume is null)
+        {
+            metrics.Append(RunLine(accelerator, config, options, settings, trainer));
+        }
+        else
+        {
+            var at = trainer.Position;
+            metrics.Append(new JsonObject
+            {
+                ["type"] = "resume", ["resumed"] = DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture),
+                ["step"] = at.Step, ["epoch"] = at.Epoch, ["step_in_epoch"] = at.StepInEpoch,
+                ["epochs"] = options.Epochs, ["max_steps"] = options.MaxSteps,
+                ["device"] = accelerator.Specifier, ["device_name"] = accelerator.Name, ["checkpoint_device"] = resume.Device,
+            });
+            reporter.Info($"resuming {dir} at step {at.Step} (epoch {at.Epoch}, step {at.StepInEpoch} of {trainer.StepsPerEpoch}) from {CheckpointFile.FileName}");
+        }
         reporter.Info($"device {accelerator.Specifier}: {accelerator.Name}");
         reporter.Info($"model {config.Describe()} ({trainer.Network.Layout.ParameterCount:N0} parameters), {config.Likelihood.ToString().ToLowerInvariant()} likelihood, " +
             $"beta {config.Beta.ToString(CultureInfo.InvariantCulture)}; data {settings.DataDirectory}: {trainer.TrainCount} train, {trainer.TestCount} test images");
 
         var epochs = new List<EpochResult>();
         bool interrupted = false;
+        Action? afterStep = settings.CheckpointEvery > 0
+            ? () => { if (trainer.Step % settings.CheckpointEvery == 0) SaveCheckpoint(); }
+            : null;
         try
         {
-            for (int epoch = 1; epoch <= options.Epochs && !trainer.StepLimitReached; epoch++)
+            for (int epoch = trainer.Position.Epoch; epoch <= options.Epochs && !trainer.StepLimitReached; epoch++)
             {
-                var result = trainer.TrainEpoch(epoch, cancellation, reporter.Progress);
+                var result = trainer.TrainEpoch(epoch, cancellation, reporter.Progress, afterStep);
                 epochs.Add(result);
+                // The checkpoint before the metrics line: a job killed between the two repeats no epoch.
+                SaveCheckpoint();
                 metrics.Append(EpochLine(result));
                 reporter.Epoch(result);
                 if (result.Interrupted) { interrupted = true; break; }
@@ -74,6 +118,7 @@ public static class TrainingRun
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // No checkpoint of a state a failure may have left half-updated: the last good one stays.
             metrics.Append(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message });
             throw;
         }
@@ -84,7 +129,7 @@ public static class TrainingRun
             ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count, ["interrupted"] = interrupted,
             ["test_loss"] = MetricsLog.Rounded(result2.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
         });
-        reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile} to {dir}");
+        reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
         return result2;
     }
 
@@ -98,7 +143,7 @@ public static class TrainingRun
         {
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
             ["steps"] = trainer.Step.ToString(CultureInfo.InvariantCulture),
-            ["epochs"] = epochs.Count.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = (last?.Epoch ?? trainer.Position.Epoch - 1).ToString(CultureInfo.InvariantCulture),
             ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["binarize"] = options.Binarize ? "true" : "false",
         };
@@ -170,5 +215,6 @@ public static class TrainingRun
         ["samples_per_s"] = Math.Round(r.SamplesPerSecond, 1),
         ["partial"] = r.Partial,
         ["interrupted"] = r.Interrupted,
+        ["resumed_at_step"] = r.ResumedAtStep > 0 ? r.ResumedAtStep : null,
     };
 }

@@ -27,9 +27,29 @@ public sealed class VaeTrainer : IDisposable
     private readonly DeviceBuffer<int> _order, _testOrder;
     private readonly DeviceBuffer<float> _x, _lossHistory, _evalHistory;
     private readonly int _features;
+    private readonly float[] _history;
+    // Where the next step falls, and the running sums of the epoch in progress (for checkpoints).
+    private TrainingPosition _position = TrainingPosition.Start;
+    // Steps of the epoch in progress whose losses are in _position.EpochLossSum (the rest are on the device).
+    private int _flushedSteps;
 
     public VaeTrainer(Accelerator accelerator, VaeConfig config, TrainingOptions options, IdxImages train, IdxImages test,
         ReadOnlySpan<float> initialParameters = default)
+        : this(accelerator, config, options, train, test, initialParameters, resume: null)
+    {
+    }
+
+    /// <summary>
+    /// A trainer that continues from a checkpoint: its parameters, Adam moments and step count, and its
+    /// position (the next TrainEpoch of the checkpoint's epoch starts at the step after the last one taken).
+    /// </summary>
+    public VaeTrainer(Accelerator accelerator, TrainingCheckpoint checkpoint, TrainingOptions options, IdxImages train, IdxImages test)
+        : this(accelerator, checkpoint.Config, options, train, test, checkpoint.Parameters, checkpoint)
+    {
+    }
+
+    private VaeTrainer(Accelerator accelerator, VaeConfig config, TrainingOptions options, IdxImages train, IdxImages test,
+        ReadOnlySpan<float> initialParameters, TrainingCheckpoint? resume)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         _options = options.Validate();
@@ -55,6 +75,18 @@ public sealed class VaeTrainer : IDisposable
         _x = accelerator.Allocate<float>(capacity * _features);
         _lossHistory = accelerator.Allocate<float>(StepsPerEpoch);
         _evalHistory = accelerator.Allocate<float>(Math.Max(1, (TestCount + options.EvalBatch - 1) / options.EvalBatch));
+        _history = new float[StepsPerEpoch];
+        if (resume is not null)
+        {
+            var p = resume.Position;
+            if (p.StepInEpoch > StepsPerEpoch)
+                throw new ArgumentException($"the checkpoint stands at step {p.StepInEpoch} of epoch {p.Epoch}, but an epoch here has {StepsPerEpoch} steps");
+            if (p.Step > int.MaxValue) throw new ArgumentException($"the checkpoint's step {p.Step} exceeds what Adam's step counter holds");
+            _optimizer.Restore(resume.FirstMoment, resume.SecondMoment, (int)p.Step);
+            Step = p.Step;
+            // A checkpoint taken at the very end of an epoch continues with the next one.
+            _position = p.StepInEpoch == StepsPerEpoch ? new TrainingPosition(p.Step, p.Epoch + 1, 0, 0, 0) : p;
+        }
     }
 
     public VaeNetwork Network { get; }
@@ -69,20 +101,29 @@ public sealed class VaeTrainer : IDisposable
 
     public bool StepLimitReached => _options.MaxSteps is { } max && Step >= max;
 
+    /// <summary>Where the next step falls: its epoch, its index in the epoch, and the epoch's loss so far.</summary>
+    public TrainingPosition Position => _position;
+
     /// <summary>
-    /// Trains one epoch (1-based), stopping early at the step limit or when cancellation is requested
-    /// (after the step in progress), then evaluates the test loss unless cancelled.
+    /// Trains epoch (1-based) from the current position when it is that epoch's (a resumed run), else
+    /// from its first step, stopping early at the step limit or when cancellation is requested (after
+    /// the step in progress), then evaluates the test loss unless cancelled. afterStep runs after every
+    /// step (a checkpoint policy calls <see cref="CaptureCheckpoint"/> from it).
     /// </summary>
-    public EpochResult TrainEpoch(int epoch, CancellationToken cancellation = default, Action<TrainingProgress>? progress = null)
+    public EpochResult TrainEpoch(int epoch, CancellationToken cancellation = default, Action<TrainingProgress>? progress = null,
+        Action? afterStep = null)
     {
         if (epoch < 1) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "epochs count from 1");
+        if (_position.Epoch != epoch) _position = new TrainingPosition(Step, epoch, 0, 0, 0);
+        _flushedSteps = _position.StepInEpoch;
+        int firstStep = _position.StepInEpoch, firstSamples = _position.EpochSamples;
         int[] order = EpochShuffle.Permutation(TrainCount, _options.Seed, epoch);
         _acc.CopyFromHost<int>(order, _order.View);
 
         var clock = Stopwatch.StartNew();
-        int batch = _options.BatchSize, steps = 0, samples = 0, readSteps = 0, readSamples = 0;
-        double lossSum = 0;
-        var history = new float[StepsPerEpoch];
+        int batch = _options.BatchSize, steps = firstStep, samples = firstSamples;
+        double reportedLoss = _position.EpochLossSum;
+        int reportedSamples = samples;
         bool interrupted = false;
         while (steps < StepsPerEpoch && !StepLimitReached)
         {
@@ -91,19 +132,23 @@ public sealed class VaeTrainer : IDisposable
             TrainStep(_order.Slice(start, rows), rows, steps);
             steps++;
             samples += rows;
+            _position = _position with { Step = Step, StepInEpoch = steps, EpochSamples = samples };
+            afterStep?.Invoke();
             if (steps % _options.ProgressEvery == 0 && steps < StepsPerEpoch && progress is not null)
             {
-                double recent = ReadLosses(history, readSteps, steps);
-                lossSum += recent;
-                progress(new TrainingProgress(epoch, _options.Epochs, steps, StepsPerEpoch, Step, recent / (samples - readSamples),
-                    samples / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds));
-                readSteps = steps;
-                readSamples = samples;
+                FlushLosses();
+                double recent = _position.EpochLossSum - reportedLoss;
+                progress(new TrainingProgress(epoch, _options.Epochs, steps, StepsPerEpoch, Step, recent / (samples - reportedSamples),
+                    (samples - firstSamples) / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds, firstStep));
+                reportedLoss = _position.EpochLossSum;
+                reportedSamples = samples;
             }
         }
-        if (steps > 0) lossSum += ReadLosses(history, readSteps, steps); // waits for the device: the clock stops after
+        FlushLosses(); // waits for the device: the clock stops after
         double seconds = clock.Elapsed.TotalSeconds;
         if (cancellation.IsCancellationRequested) interrupted = true;
+        double lossSum = _position.EpochLossSum;
+        if (steps == StepsPerEpoch) _position = new TrainingPosition(Step, epoch + 1, 0, 0, 0);
 
         double? testLoss = null;
         double evalSeconds = 0;
@@ -113,8 +158,32 @@ public sealed class VaeTrainer : IDisposable
             testLoss = Evaluate();
             evalSeconds = evalClock.Elapsed.TotalSeconds;
         }
+        int trained = samples - firstSamples;
         return new EpochResult(epoch, Step, steps, samples, samples > 0 ? lossSum / samples : double.NaN, testLoss,
-            seconds, evalSeconds, samples > 0 ? samples / seconds : 0, steps < StepsPerEpoch, interrupted);
+            seconds, evalSeconds, trained > 0 ? trained / seconds : 0, steps < StepsPerEpoch, interrupted, firstStep);
+    }
+
+    /// <summary>
+    /// The whole training state at the current position (waits for the device): what
+    /// <see cref="CheckpointFile"/> saves and the resuming constructor takes.
+    /// </summary>
+    public TrainingCheckpoint CaptureCheckpoint(DataSignature data)
+    {
+        FlushLosses();
+        return new TrainingCheckpoint(Network.Config, _options, _position, DownloadParameters(),
+            _acc.Download(_optimizer.FirstMoment.View), _acc.Download(_optimizer.SecondMoment.View), data, _acc.Specifier);
+    }
+
+    /// <summary>Adds the losses of the epoch's steps not yet read back to the position's running sum.</summary>
+    private void FlushLosses()
+    {
+        int to = _position.StepInEpoch;
+        if (to <= _flushedSteps) return;
+        _acc.CopyToHost(_lossHistory.Slice(_flushedSteps, to - _flushedSteps), _history.AsSpan(_flushedSteps, to - _flushedSteps));
+        double sum = 0;
+        for (int i = _flushedSteps; i < to; i++) sum += _history[i];
+        _position = _position with { EpochLossSum = _position.EpochLossSum + sum };
+        _flushedSteps = to;
     }
 
     /// <summary>
@@ -159,14 +228,6 @@ public sealed class VaeTrainer : IDisposable
 
     /// <summary>The current parameters on the host (waits for the device).</summary>
     public float[] DownloadParameters() => _acc.Download(Network.Parameters.View);
-
-    private double ReadLosses(float[] history, int from, int to)
-    {
-        _acc.CopyToHost(_lossHistory.Slice(from, to - from), history.AsSpan(from, to - from));
-        double sum = 0;
-        for (int i = from; i < to; i++) sum += history[i];
-        return sum;
-    }
 
     private static void CheckImages(IdxImages images, string which, VaeConfig config)
     {

@@ -19,6 +19,21 @@ public sealed class MetricsLog
 
     public MetricsLog(string path) => Path = path;
 
+    /// <summary>A log that keeps the lines already in the file (a resumed run appends to its metrics).</summary>
+    public static MetricsLog Continue(string path)
+    {
+        var log = new MetricsLog(path);
+        if (File.Exists(path))
+        {
+            string text = File.ReadAllText(path);
+            // Whole lines only: text after the last newline is not a line this log wrote.
+            int end = text.LastIndexOf('\n') + 1;
+            log._content.Append(text, 0, end);
+            log.Lines = text[..end].Count(c => c == '\n');
+        }
+        return log;
+    }
+
     public string Path { get; }
 
     public int Lines { get; private set; }
