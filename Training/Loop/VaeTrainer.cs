@@ -84,8 +84,7 @@ public sealed class VaeTrainer : IDisposable
             if (p.Step > int.MaxValue) throw new ArgumentException($"the checkpoint's step {p.Step} exceeds what Adam's step counter holds");
             _optimizer.Restore(resume.FirstMoment, resume.SecondMoment, (int)p.Step);
             Step = p.Step;
-            // A checkpoint taken at the very end of an epoch continues with the next one.
-            _position = p.StepInEpoch == StepsPerEpoch ? new TrainingPosition(p.Step, p.Epoch + 1, 0, 0, 0) : p;
+            _position = p;
         }
     }
 
@@ -148,7 +147,9 @@ public sealed class VaeTrainer : IDisposable
         double seconds = clock.Elapsed.TotalSeconds;
         if (cancellation.IsCancellationRequested) interrupted = true;
         double lossSum = _position.EpochLossSum;
-        if (steps == StepsPerEpoch) _position = new TrainingPosition(Step, epoch + 1, 0, 0, 0);
+        // An epoch stopped after its last step but before its evaluation stays current, so that a
+        // resumed run evaluates it instead of losing its test loss.
+        if (steps == StepsPerEpoch && !interrupted) _position = new TrainingPosition(Step, epoch + 1, 0, 0, 0);
 
         double? testLoss = null;
         double evalSeconds = 0;
