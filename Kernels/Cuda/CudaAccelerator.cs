@@ -119,14 +119,14 @@ public sealed unsafe class CudaAccelerator : KernelAccelerator
         CudaModuleHandle module;
         try
         {
-            module = CudaModuleHandle.Load(_context, image.Image);
+            module = LoadModule(image);
         }
         catch (CudaException) when (image.FromCache)
         {
             // A cached file the driver refuses (truncated, or written by another driver setup): rebuild it.
             _compiler.Cache?.Remove(family, image.CacheKey, image.Target);
             image = _compiler.Build(family, source, defines, Target, useCache: false);
-            module = CudaModuleHandle.Load(_context, image.Image);
+            module = LoadModule(image);
         }
 
         if (_modules.Remove(family, out var previous))
@@ -142,6 +142,37 @@ public sealed unsafe class CudaAccelerator : KernelAccelerator
             IntPtr function = module.TryGetFunction(name);
             if (function != IntPtr.Zero) _functions[name] = (function, family);
         }
+    }
+
+    /// <summary>
+    /// Loads a built image. A fresh image the driver refuses most often means an NVRTC newer than the
+    /// driver (its PTX ISA or CUBIN format is unknown to the driver): the error then says so.
+    /// </summary>
+    private CudaModuleHandle LoadModule(CudaKernelImage image)
+    {
+        try
+        {
+            return CudaModuleHandle.Load(_context, image.Image);
+        }
+        catch (CudaException e) when (!image.FromCache)
+        {
+            string driver = _api.DriverVersion(), nvrtc = _compiler.Nvrtc.Version;
+            string hint = CompareVersions(nvrtc, driver) > 0
+                ? $"; NVRTC {nvrtc} is newer than the CUDA driver ({driver}): use an NVRTC no newer than the driver, or update the driver"
+                : $" (NVRTC {nvrtc}, driver {driver})";
+            throw new CudaException($"the driver refused the {image.Family} kernels built for {image.Target}: {e.Message}{hint}", e.Status, e.ErrorName);
+        }
+    }
+
+    /// <summary>Compares "major.minor" versions numerically.</summary>
+    internal static int CompareVersions(string a, string b)
+    {
+        static (int, int) Parse(string v)
+        {
+            var parts = v.Split('.');
+            return (int.TryParse(parts[0], out int major) ? major : 0, parts.Length > 1 && int.TryParse(parts[1], out int minor) ? minor : 0);
+        }
+        return Parse(a).CompareTo(Parse(b));
     }
 
     protected internal override int KernelWorkGroupLimit(string kernel)

@@ -208,4 +208,12 @@ public sealed class CudaBindingTests
         StringAssert.Contains(error.Message, reason!);
         Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.Open("cuda:1"));
     }
+
+    [TestMethod]
+    [DataRow("13.0", "12.4", 1)]
+    [DataRow("12.10", "12.9", 1)]
+    [DataRow("12.4", "12.4", 0)]
+    [DataRow("11.2", "12.0", -1)]
+    public void VersionsCompareNumerically(string a, string b, int sign)
+        => Assert.AreEqual(sign, Math.Sign(CudaAccelerator.CompareVersions(a, b)));
 }
