@@ -32,8 +32,9 @@ public sealed class TrainCommand : Command
         "  model.safetensors    the parameters, with the model configuration in the metadata\n" +
         "  samples.png          8x8 decoder means for z drawn from the prior N(0, I)\n" +
         "  reconstructions.png  test images (left) beside their reconstructions (right), 8 rows of 8 pairs\n" +
-        "  checkpoint.safetensors  the model, Adam's moments, the settings and the position, after every\n" +
-        "                       epoch and when stopped; `--run-dir DIR --resume` continues from it\n" +
+        "  checkpoint.safetensors\n" +
+        "                       the model, Adam's moments, the settings and the position, saved after\n" +
+        "                       every epoch and when stopped; --run-dir DIR --resume continues from it\n" +
         "Same seed and device: the same numbers, also across a stop and a resume. Ctrl-C or SIGTERM stops\n" +
         "after the current step and still writes every output (exit code 130). A batch job that may be\n" +
         "cut off can run the same command line each time: train --run-dir DIR --resume [options] starts\n" +

@@ -126,7 +126,7 @@ public static class TrainingRun
         var result2 = WriteOutputs(trainer, data, dir, options, epochs, interrupted);
         metrics.Append(new JsonObject
         {
-            ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count, ["interrupted"] = interrupted,
+            ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count == 0 ? 0 : epochs[^1].Epoch, ["interrupted"] = interrupted,
             ["test_loss"] = MetricsLog.Rounded(result2.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
         });
         reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
