@@ -2,10 +2,17 @@ using IlgpuVae.Kernels.Cpu;
 
 namespace IlgpuVae.Kernels;
 
-/// <summary>One device of one backend, as `ilgpu-vae devices` lists it.</summary>
+/// <summary>
+/// One device of one backend, as `ilgpu-vae devices` lists it. IsGpu is what `auto` looks for;
+/// TypeName is the device's kind in words ("CPU", "GPU", and for OpenCL also "accelerator", "custom"
+/// or several of them, e.g. "GPU+accelerator").
+/// </summary>
 public sealed record DeviceInfo(
     BackendKind Kind, int Index, string Specifier, string Name, string Platform,
-    long MemoryBytes, int ComputeUnits, bool IsGpu, string Details);
+    long MemoryBytes, int ComputeUnits, bool IsGpu, string Details)
+{
+    public string TypeName { get; init; } = IsGpu ? "GPU" : "CPU";
+}
 
 /// <summary>A backend's view of its devices: what is there, and why nothing is when nothing is.</summary>
 public interface IBackendProvider

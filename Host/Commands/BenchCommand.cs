@@ -6,8 +6,6 @@ using IlgpuVae.Host.CommandLine;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Benchmarks;
-using IlgpuVae.Training.Data;
-using IlgpuVae.Training.Loop;
 
 namespace IlgpuVae.Host.Commands;
 
@@ -21,14 +19,19 @@ public sealed class BenchCommand : Command
 
     public override string Description =>
         "Times each GEMM of a training step of the default 784-400-20-400-784 VAE (median of --repeats),\n" +
-        "then the whole training step: --steps steps of the real training loop on synthetic images held\n" +
-        "on the device, after as many warm-up steps. With --json, one JSON object a line.";
+        "then the whole training step: the real training loop on synthetic images held on the device.\n" +
+        "It first warms up for at least --warmup seconds and 50 steps, until the JIT has compiled the\n" +
+        "hot code as in a warm epoch: a 0.2 s block with (almost) no JIT compilation whose time per step\n" +
+        "is within 3% of the block before (20 s at most, or --warmup if longer). Then it times --steps\n" +
+        "steps in up to 5 blocks and reports the median block's samples/s.\n" +
+        "With --json, one JSON object a line.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         SharedOptions.DeviceOption(),
         new("--repeats", "N", "timed calls per GEMM shape", "20"),
-        new("--steps", "N", "timed training steps", "100"),
+        new("--steps", "N", "timed training steps (after the warm-up)", "100"),
+        new("--warmup", "S", "minimum warm-up time in seconds before the timed steps", "2"),
         new("--batch-size", "N", "training batch size", "128"),
         new("--json", null, "print JSON lines instead of a table"),
     ];
@@ -38,11 +41,13 @@ public sealed class BenchCommand : Command
         int repeats = o.Int("--repeats", 20, min: 1, max: 100_000);
         int steps = o.Int("--steps", 100, min: 1, max: 1_000_000);
         int batch = o.Int("--batch-size", 128, min: 1, max: 1 << 16);
+        float warmupSeconds = o.Float("--warmup", 2, min: 0);
+        if (warmupSeconds > MaxWarmupOption) throw ParsedOptions.Bad("--warmup", o.String("--warmup")!, $"a number in 0..{MaxWarmupOption}");
         bool json = o.Flag("--json");
-        // The timed epoch runs over batch * steps synthetic images held on the device.
+        // Each timed step trains on a batch of its own: batch * steps synthetic images held on the device.
         const long MaxImages = 1_000_000;
         if ((long)batch * steps > MaxImages)
-            throw new UsageException($"options '--batch-size' {batch} and '--steps' {steps}: the timed epoch would hold {(long)batch * steps:N0} images; at most {MaxImages:N0} are allowed");
+            throw new UsageException($"options '--batch-size' {batch} and '--steps' {steps}: the synthetic training set would hold {(long)batch * steps:N0} images; at most {MaxImages:N0} are allowed");
         var c = CultureInfo.InvariantCulture;
         using var accelerator = SharedOptions.OpenDevice(o);
         if (!json) context.Out.WriteLine($"device {accelerator.Specifier}: {accelerator.Name}");
@@ -63,33 +68,31 @@ public sealed class BenchCommand : Command
                 context.Out.WriteLine($"{g.Shape,-14} {g.TransA}{g.TransB,-3} {g.M,5} {g.N,5} {g.K,5} {g.Milliseconds.ToString("F4", c),9} {g.Gflops.ToString("F1", c),9}");
         }
 
-        double samplesPerSecond = TrainingThroughput(accelerator, batch, steps);
+        var settings = new TrainingBenchmarkSettings { MinWarmupSeconds = warmupSeconds };
+        var training = TrainingBenchmark.Run(accelerator, batch, steps, settings);
         if (json)
             context.Out.WriteLine(new JsonObject
             {
                 ["type"] = "training", ["device"] = accelerator.Specifier, ["device_name"] = accelerator.Name, ["model"] = new VaeConfig().Describe(),
-                ["batch_size"] = batch, ["steps"] = steps, ["samples_per_s"] = Math.Round(samplesPerSecond, 1),
+                ["batch_size"] = batch, ["steps"] = steps, ["samples_per_s"] = Math.Round(training.SamplesPerSecond, 1),
+                ["blocks"] = training.BlockSamplesPerSecond.Count,
+                ["samples_per_s_min"] = Math.Round(training.BlockSamplesPerSecond.Min(), 1),
+                ["samples_per_s_max"] = Math.Round(training.BlockSamplesPerSecond.Max(), 1),
+                ["warmup_steps"] = training.WarmupSteps, ["warmup_seconds"] = Math.Round(training.WarmupSeconds, 3),
+                ["warmup_settled"] = training.WarmupSettled,
             }.ToJsonString(Json));
         else
-            context.Out.WriteLine($"training: {samplesPerSecond.ToString("F0", c)} samples/s ({new VaeConfig().Describe()}, batch {batch}, {steps} steps)");
+        {
+            string spread = training.BlockSamplesPerSecond.Count > 1
+                ? $"median of {training.BlockSamplesPerSecond.Count} blocks, {training.BlockSamplesPerSecond.Min().ToString("F0", c)} to {training.BlockSamplesPerSecond.Max().ToString("F0", c)}"
+                : "one block";
+            context.Out.WriteLine($"training: {training.SamplesPerSecond.ToString("F0", c)} samples/s ({new VaeConfig().Describe()}, batch {batch}, {steps} steps, {spread})");
+            context.Out.WriteLine($"  after {training.WarmupSteps} warm-up steps in {training.WarmupSeconds.ToString("F1", c)} s" +
+                (training.WarmupSettled ? "" : " (stopped at the time limit before the step time settled: the machine may be busy)"));
+        }
         return ExitCodes.Ok;
     }
 
-    /// <summary>
-    /// Samples per second of the real training loop (gather, forward, loss, backward, Adam) over
-    /// steps steps; the first epoch over the same synthetic images warms up caches and the JIT.
-    /// </summary>
-    public static double TrainingThroughput(Accelerator accelerator, int batch, int steps)
-    {
-        var config = new VaeConfig();
-        int count = batch * steps;
-        var pixels = new byte[(long)count * config.Input];
-        new Random(1).NextBytes(pixels);
-        var train = new IdxImages(count, config.ImageHeight, config.ImageWidth, pixels);
-        var test = new IdxImages(1, config.ImageHeight, config.ImageWidth, pixels.AsSpan(0, config.Input).ToArray());
-        var options = new TrainingOptions { Epochs = 2, BatchSize = batch, EvalBatch = 1, ProgressEvery = int.MaxValue };
-        using var trainer = new VaeTrainer(accelerator, config, options, train, test);
-        trainer.TrainEpoch(1);
-        return trainer.TrainEpoch(2).SamplesPerSecond;
-    }
+    /// <summary>The largest --warmup accepted, in seconds.</summary>
+    private const float MaxWarmupOption = 600;
 }

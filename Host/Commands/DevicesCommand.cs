@@ -12,8 +12,10 @@ public sealed class DevicesCommand : Command
 
     public override string Description =>
         "Lists every device of every backend with the specifier that selects it (--device), or the\n" +
-        "reason a backend has no devices (no driver, no library). 'auto' picks the first CUDA device,\n" +
-        "else the first OpenCL GPU, else the CPU accelerator.";
+        "reason a backend has no devices (no driver, no library), and each device's type: CPU, GPU, or\n" +
+        "for OpenCL also accelerator or custom (several when the driver reports several, e.g.\n" +
+        "GPU+accelerator). 'auto' picks the first CUDA device, else the first OpenCL device of type GPU,\n" +
+        "else the CPU accelerator; an accelerator-only device is used only when named (opencl:N).";
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [];
 
@@ -35,7 +37,7 @@ public sealed class DevicesCommand : Command
             foreach (var d in devices)
             {
                 string memory = d.MemoryBytes > 0 ? $"{(d.MemoryBytes / (1024.0 * 1024 * 1024)).ToString("F1", c)} GiB" : "memory unknown";
-                context.Out.WriteLine($"  {d.Specifier,-10} {d.Name} [{d.Platform}] {(d.IsGpu ? "GPU" : "CPU")}, {memory}, " +
+                context.Out.WriteLine($"  {d.Specifier,-10} {d.Name} [{d.Platform}] {d.TypeName}, {memory}, " +
                     $"{d.ComputeUnits} compute units{(string.IsNullOrEmpty(d.Details) ? "" : ", " + d.Details)}");
             }
         }

@@ -3,26 +3,63 @@ using static IlgpuVae.Kernels.OpenCL.OpenCLNative;
 
 namespace IlgpuVae.Kernels.OpenCL;
 
-/// <summary>One OpenCL device as this backend sees it; Index numbers all devices of all platforms in order.</summary>
+/// <summary>
+/// One OpenCL device as this backend sees it; Index numbers all devices of all platforms in order.
+/// DedicatedLocalMemory: CL_DEVICE_LOCAL_MEM_TYPE is CL_LOCAL (on-chip memory), not emulated in global memory.
+/// </summary>
 internal sealed record OpenCLDeviceEntry(
     int Index, IntPtr Platform, IntPtr Device, string PlatformName, string Name, string Vendor, ulong Type,
-    long GlobalMemoryBytes, long MaxAllocationBytes, long LocalMemoryBytes, int ComputeUnits, int MaxWorkGroupSize,
-    int PreferredFloatVectorWidth, string DeviceVersion, string OpenCLCVersion, string DriverVersion)
+    long GlobalMemoryBytes, long MaxAllocationBytes, long LocalMemoryBytes, bool DedicatedLocalMemory, int ComputeUnits,
+    int MaxWorkGroupSize, int PreferredFloatVectorWidth, string DeviceVersion, string OpenCLCVersion, string DriverVersion)
 {
+    /// <summary>CL_DEVICE_TYPE has the GPU bit: what `--device auto` looks for and `devices` reports as a GPU.</summary>
     public bool IsGpu => (Type & DeviceTypeGpu) != 0;
 
-    public string TypeName => IsGpu ? "GPU" : (Type & DeviceTypeCpu) != 0 ? "CPU" : (Type & DeviceTypeAccelerator) != 0 ? "accelerator" : "other";
+    public string TypeName => DescribeType(Type);
+
+    /// <summary>
+    /// Whether the kernels are tuned as for a GPU (local-memory tiles, wide work-groups) rather than as for
+    /// a CPU (one work-item a work-group, no local memory). GPUs are; so is an accelerator (a DSP, an
+    /// FPGA, a many-core card) that has on-chip local memory and no CPU bit. A CPU device, or an
+    /// accelerator whose local memory is emulated in global memory (an FPGA emulator, say), gets the
+    /// CPU tuning: its local memory would only add copies and barriers.
+    /// </summary>
+    public bool TunesAsGpu => IsGpu || ((Type & DeviceTypeCpu) == 0 && DedicatedLocalMemory);
+
+    /// <summary>CL_DEVICE_TYPE_CUSTOM alone: per the OpenCL specification such a device runs built-in kernels only, no OpenCL C.</summary>
+    public bool IsCustomOnly => (Type & (DeviceTypeCpu | DeviceTypeGpu | DeviceTypeAccelerator)) == 0 && (Type & DeviceTypeCustom) != 0;
 
     /// <summary>True when the device compiles OpenCL C 1.2, which every kernel source is written in.</summary>
-    public bool SupportsOpenCLC12 => ParseVersion(OpenCLCVersion) >= new Version(1, 2);
+    public bool SupportsOpenCLC12 => !IsCustomOnly && ParseVersion(OpenCLCVersion) >= new Version(1, 2);
 
-    public KernelDeviceLimits Limits => new(MaxWorkGroupSize, LocalMemoryBytes, ComputeUnits, IsGpu,
+    public KernelDeviceLimits Limits => new(MaxWorkGroupSize, LocalMemoryBytes, ComputeUnits, TunesAsGpu,
         IsGpu ? 32 : Math.Max(1, PreferredFloatVectorWidth));
 
     public DeviceInfo ToDeviceInfo() => new(BackendKind.OpenCL, Index, $"opencl:{Index}", Name, PlatformName,
         GlobalMemoryBytes, ComputeUnits, IsGpu,
         $"{OpenCLCVersion}, driver {DriverVersion}, max work-group {MaxWorkGroupSize}, local memory {LocalMemoryBytes / 1024} KiB"
-        + (SupportsOpenCLC12 ? "" : " (needs OpenCL C 1.2: unsupported)"));
+        + UnsupportedNote)
+    {
+        TypeName = TypeName,
+    };
+
+    private string UnsupportedNote => SupportsOpenCLC12 ? ""
+        : IsCustomOnly ? " (custom device, no OpenCL C: unsupported)" : " (needs OpenCL C 1.2: unsupported)";
+
+    /// <summary>
+    /// CL_DEVICE_TYPE as words: every type bit set, in bit order, joined by '+' ("CPU", "GPU",
+    /// "accelerator", "custom", "GPU+accelerator"). The CL_DEVICE_TYPE_DEFAULT bit, which some drivers
+    /// also report, says nothing about the hardware and is left out.
+    /// </summary>
+    internal static string DescribeType(ulong type)
+    {
+        var names = new List<string>(4);
+        if ((type & DeviceTypeCpu) != 0) names.Add("CPU");
+        if ((type & DeviceTypeGpu) != 0) names.Add("GPU");
+        if ((type & DeviceTypeAccelerator) != 0) names.Add("accelerator");
+        if ((type & DeviceTypeCustom) != 0) names.Add("custom");
+        return names.Count > 0 ? string.Join('+', names) : $"unknown type 0x{type:X}";
+    }
 
     /// <summary>"OpenCL C 1.2 PoCL" or "OpenCL 3.0 CUDA" gives 1.2 or 3.0; anything unreadable gives 0.0.</summary>
     internal static Version ParseVersion(string text)
@@ -78,10 +115,18 @@ internal static unsafe class OpenCLDevices
         index, platform, device, platformName,
         DeviceString(device, DeviceName), DeviceString(device, DeviceVendor), DeviceScalar<ulong>(device, DeviceType),
         (long)DeviceScalar<ulong>(device, DeviceGlobalMemSize), (long)DeviceScalar<ulong>(device, DeviceMaxMemAllocSize),
-        (long)DeviceScalar<ulong>(device, DeviceLocalMemSize), (int)DeviceScalar<uint>(device, DeviceMaxComputeUnits),
+        (long)DeviceScalar<ulong>(device, DeviceLocalMemSize), LocalMemoryType(device) == LocalMemTypeLocal,
+        (int)DeviceScalar<uint>(device, DeviceMaxComputeUnits),
         (int)Math.Min(int.MaxValue, DeviceScalar<nuint>(device, DeviceMaxWorkGroupSize)),
         (int)DeviceScalar<uint>(device, DevicePreferredVectorWidthFloat),
         DeviceString(device, DeviceVersion), DeviceString(device, DeviceOpenCLCVersion), DeviceString(device, DriverVersion));
+
+    /// <summary>CL_LOCAL or CL_GLOBAL; a driver that cannot answer counts as CL_GLOBAL (no dedicated local memory).</summary>
+    private static uint LocalMemoryType(IntPtr device)
+    {
+        uint value = LocalMemTypeGlobal;
+        return clGetDeviceInfo(device, DeviceLocalMemType, sizeof(uint), &value, null) == 0 ? value : LocalMemTypeGlobal;
+    }
 
     private static string PlatformString(IntPtr platform, uint parameter)
     {

@@ -68,12 +68,14 @@ internal static unsafe partial class OpenCLNative
 
     // ---------------------------------------------------------------- constants (cl.h)
 
-    public const ulong DeviceTypeCpu = 1 << 1, DeviceTypeGpu = 1 << 2, DeviceTypeAccelerator = 1 << 3, DeviceTypeAll = 0xFFFFFFFF;
+    public const ulong DeviceTypeDefault = 1 << 0, DeviceTypeCpu = 1 << 1, DeviceTypeGpu = 1 << 2, DeviceTypeAccelerator = 1 << 3,
+        DeviceTypeCustom = 1 << 4, DeviceTypeAll = 0xFFFFFFFF;
     public const uint PlatformVersion = 0x0901, PlatformName = 0x0902, PlatformVendor = 0x0903;
     public const uint DeviceType = 0x1000, DeviceMaxComputeUnits = 0x1002, DeviceMaxWorkGroupSize = 0x1004,
         DevicePreferredVectorWidthFloat = 0x100A, DeviceMaxMemAllocSize = 0x1010, DeviceGlobalMemSize = 0x101F,
-        DeviceLocalMemSize = 0x1023, DeviceName = 0x102B, DeviceVendor = 0x102C, DriverVersion = 0x102D,
+        DeviceLocalMemType = 0x1022, DeviceLocalMemSize = 0x1023, DeviceName = 0x102B, DeviceVendor = 0x102C, DriverVersion = 0x102D,
         DeviceVersion = 0x102F, DeviceOpenCLCVersion = 0x103D;
+    public const uint LocalMemTypeLocal = 1, LocalMemTypeGlobal = 2;
     public const ulong MemReadWrite = 1;
     public const uint ProgramBuildLog = 0x1183;
     public const uint KernelFunctionName = 0x1190;

@@ -23,7 +23,9 @@ internal sealed class OpenCLProvider : IBackendProvider
             throw new DeviceUnavailableException($"opencl:{index} does not exist: OpenCL has {entries.Count} device(s), opencl:0 to opencl:{entries.Count - 1}");
         var entry = entries[index];
         if (!entry.SupportsOpenCLC12)
-            throw new DeviceUnavailableException($"opencl:{index} ({entry.Name}) compiles {entry.OpenCLCVersion}; the kernels need OpenCL C 1.2");
+            throw new DeviceUnavailableException(entry.IsCustomOnly
+                ? $"opencl:{index} ({entry.Name}) is a custom device (CL_DEVICE_TYPE_CUSTOM), which runs built-in kernels only; the kernels need OpenCL C 1.2"
+                : $"opencl:{index} ({entry.Name}) compiles {entry.OpenCLCVersion}; the kernels need OpenCL C 1.2");
         try
         {
             return new OpenCLAccelerator(entry);
