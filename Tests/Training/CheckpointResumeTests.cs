@@ -117,6 +117,10 @@ public sealed class CheckpointResumeTests
         Assert.AreEqual(part.TrainLoss * part.Samples, checkpoint.Position.EpochLossSum, 1e-9 * checkpoint.Position.EpochLossSum);
 
         using var resumed = new VaeTrainer(acc, checkpoint, Options, train, test);
+        // A checkpoint taken before any step of the resumed run is the one it came from.
+        var again = resumed.CaptureCheckpoint(Signature(train, test));
+        Assert.AreEqual(checkpoint.Position, again.Position);
+        CollectionAssert.AreEqual(checkpoint.SecondMoment, again.SecondMoment);
         var reports = new List<TrainingProgress>();
         var rest = resumed.TrainEpoch(1, progress: reports.Add);
         Assert.AreEqual(4, rest.ResumedAtStep);

@@ -85,6 +85,7 @@ public sealed class VaeTrainer : IDisposable
             _optimizer.Restore(resume.FirstMoment, resume.SecondMoment, (int)p.Step);
             Step = p.Step;
             _position = p;
+            _flushedSteps = p.StepInEpoch; // the sum of those steps came with the checkpoint
         }
     }
 
