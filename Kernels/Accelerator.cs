@@ -21,6 +21,14 @@ public abstract partial class Accelerator : IDisposable
 
     public bool IsDisposed { get; private set; }
 
+    private long _allocations, _hostToDevice, _deviceToHost, _deviceToDevice, _synchronizations, _launches;
+
+    /// <summary>Allocations, copies, waits and launches so far (not thread-safe, like the accelerator itself).</summary>
+    public AcceleratorCounters Counters => new(_allocations, _hostToDevice, _deviceToHost, _deviceToDevice, _synchronizations, _launches);
+
+    /// <summary>Kernel backends count each launch they enqueue.</summary>
+    protected void CountLaunch() => _launches++;
+
     // ---------------------------------------------------------------- memory
 
     /// <summary>
@@ -34,6 +42,7 @@ public abstract partial class Accelerator : IDisposable
         ThrowIfDisposed();
         if (length < 0 || length > MaxBufferLength)
             throw new ArgumentOutOfRangeException(nameof(length), length, $"buffer length must be in 0..{MaxBufferLength}");
+        _allocations++;
         return AllocateCore<T>(length);
     }
 
@@ -51,7 +60,9 @@ public abstract partial class Accelerator : IDisposable
         Require(destination, nameof(destination));
         if (source.Length != destination.Length)
             throw new ArgumentException($"source has {source.Length} elements, destination {destination.Length}", nameof(source));
-        if (source.Length > 0) CopyFromHostCore(source, destination);
+        if (source.Length == 0) return;
+        _hostToDevice++;
+        CopyFromHostCore(source, destination);
     }
 
     /// <summary>Copies device memory to the host; waits for all earlier work.</summary>
@@ -61,7 +72,9 @@ public abstract partial class Accelerator : IDisposable
         Require(source, nameof(source));
         if (source.Length != destination.Length)
             throw new ArgumentException($"source has {source.Length} elements, destination {destination.Length}", nameof(destination));
-        if (destination.Length > 0) CopyToHostCore(source, destination);
+        if (destination.Length == 0) return;
+        _deviceToHost++;
+        CopyToHostCore(source, destination);
     }
 
     public T[] Download<T>(DeviceView<T> source) where T : unmanaged
@@ -82,13 +95,16 @@ public abstract partial class Accelerator : IDisposable
         if (ReferenceEquals(source.Buffer, destination.Buffer) && source.Length > 0
             && source.Offset < destination.Offset + destination.Length && destination.Offset < source.Offset + source.Length)
             throw new ArgumentException($"source {source} and destination {destination} overlap", nameof(destination));
-        if (source.Length > 0) CopyCore(source, destination);
+        if (source.Length == 0) return;
+        _deviceToDevice++;
+        CopyCore(source, destination);
     }
 
     /// <summary>Waits until every enqueued op has finished.</summary>
     public void Synchronize()
     {
         ThrowIfDisposed();
+        _synchronizations++;
         SynchronizeCore();
     }
 

@@ -174,6 +174,7 @@ public abstract partial class KernelAccelerator
     private void Run(string family, string kernel, ReadOnlySpan<KernelArg> args, int globalX, int globalY, int localX, int localY)
     {
         EnsureBuilt(family);
+        CountLaunch();
         Launch(kernel, args, globalX, globalY, localX, localY);
     }
 

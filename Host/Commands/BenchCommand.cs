@@ -80,6 +80,7 @@ public sealed class BenchCommand : Command
                 ["samples_per_s_max"] = Math.Round(training.BlockSamplesPerSecond.Max(), 1),
                 ["warmup_steps"] = training.WarmupSteps, ["warmup_seconds"] = Math.Round(training.WarmupSeconds, 3),
                 ["warmup_settled"] = training.WarmupSettled,
+                ["launches_per_step"] = training.LaunchesPerStep,
             }.ToJsonString(Json));
         else
         {
@@ -87,6 +88,8 @@ public sealed class BenchCommand : Command
                 ? $"median of {training.BlockSamplesPerSecond.Count} blocks, {training.BlockSamplesPerSecond.Min().ToString("F0", c)} to {training.BlockSamplesPerSecond.Max().ToString("F0", c)}"
                 : "one block";
             context.Out.WriteLine($"training: {training.SamplesPerSecond.ToString("F0", c)} samples/s ({new VaeConfig().Describe()}, batch {batch}, {steps} steps, {spread})");
+            if (training.LaunchesPerStep > 0)
+                context.Out.WriteLine($"  {training.LaunchesPerStep} kernel launches a step");
             context.Out.WriteLine($"  after {training.WarmupSteps} warm-up steps in {training.WarmupSeconds.ToString("F1", c)} s" +
                 (training.WarmupSettled ? "" : " (stopped at the time limit before the step time settled: the machine may be busy)"));
         }

@@ -65,6 +65,9 @@ public sealed record TrainingBenchmarkResult(
 
     /// <summary>Methods the JIT compiled during each warm-up block (all threads, tier-up recompilations included).</summary>
     public IReadOnlyList<long> WarmupMethodsCompiled { get; init; } = [];
+
+    /// <summary>Kernel launches one training step enqueues (0 on the CPU accelerator, which runs ops in place).</summary>
+    public long LaunchesPerStep { get; init; }
 }
 
 /// <summary>
@@ -119,10 +122,15 @@ public static class TrainingBenchmark
 
         var blockSizes = SplitSteps(steps, Math.Min(settings.TimedBlocks, steps));
         var rates = new double[blockSizes.Count];
+        var counted = accelerator.Counters;
         for (int b = 0; b < rates.Length; b++)
             rates[b] = (double)blockSizes[b] * batch / TimeBlock(blockSizes[b]).Seconds;
+        long launchesPerStep = (accelerator.Counters - counted).Launches / steps;
         return new TrainingBenchmarkResult(batch, steps, Median(rates), rates, warmup.Steps, warmup.Seconds, warmup.Settled,
-            warmup.SecondsPerStep.Select(s => s * 1e3).ToArray()) { WarmupMethodsCompiled = warmup.MethodsCompiled };
+            warmup.SecondsPerStep.Select(s => s * 1e3).ToArray())
+        {
+            WarmupMethodsCompiled = warmup.MethodsCompiled, LaunchesPerStep = launchesPerStep,
+        };
     }
 
     /// <summary>Splits steps into blocks as equal as can be (the first blocks take the remainder).</summary>

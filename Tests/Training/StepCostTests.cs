@@ -1,0 +1,83 @@
+using IlgpuVae.Kernels;
+using IlgpuVae.Kernels.Cpu;
+using IlgpuVae.Model;
+using IlgpuVae.Tests.OpenCL;
+using IlgpuVae.Training.Loop;
+
+namespace IlgpuVae.Tests.Training;
+
+/// <summary>
+/// What a training step asks of the device: kernel launches only, the same number every step, and no
+/// copy, wait or allocation, so a GPU never idles on the host inside a step. The host reads the losses
+/// back once per ProgressEvery steps and once at the end of the epoch.
+/// </summary>
+[TestClass]
+public sealed class StepCostTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private static Accelerator Open(string device) => device == "cpu" ? new CpuAccelerator() : OpenCLTestDevice.Open();
+
+    [TestMethod]
+    [DataRow("cpu", new[] { 400 })]
+    [DataRow("opencl", new[] { 400 })]
+    [DataRow("opencl", new[] { 256, 128 })]
+    public void AStepEnqueuesAFixedNumberOfLaunchesAndNoHostRoundTrip(string device, int[] hidden)
+    {
+        var data = FashionMnist.Full;
+        using var acc = Open(device);
+        var config = new VaeConfig { Hidden = hidden, Latent = 20 };
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 128, Binarize = true, ProgressEvery = 1000 };
+        using var trainer = new VaeTrainer(acc, config, options, FashionMnist.First(data.Train, 1280), FashionMnist.First(data.Test, 100));
+        using var indices = acc.Upload<int>(Enumerable.Range(0, 128).ToArray());
+
+        trainer.TrainStep(indices.View, 128, 0); // builds the kernels, on a kernel backend
+        acc.Synchronize();
+        var perStep = new List<AcceleratorCounters>();
+        for (int step = 1; step <= 4; step++)
+        {
+            var before = acc.Counters;
+            trainer.TrainStep(indices.View, 128, step);
+            perStep.Add(acc.Counters - before);
+        }
+        acc.Synchronize();
+        TestContext.WriteLine($"{acc.Specifier}, hidden {string.Join(",", hidden)}: {perStep[0]}");
+
+        foreach (var cost in perStep)
+        {
+            Assert.AreEqual(perStep[0], cost, "every step costs the same");
+            Assert.AreEqual(0, cost.HostInteractions, "no copy or wait inside a step");
+            Assert.AreEqual(0, cost.Allocations, "no allocation inside a step");
+            Assert.AreEqual(0, cost.DeviceToDevice);
+        }
+        if (acc is KernelAccelerator)
+        {
+            // gather, per layer a GEMM with fused bias and activation forward and two or three GEMMs and
+            // a bias gradient backward, sampling, the fused loss, the loss sum and Adam: a few dozen.
+            Assert.IsGreaterThan(10, perStep[0].Launches);
+            Assert.IsLessThan(20 + 10 * hidden.Length, perStep[0].Launches);
+        }
+        else
+        {
+            Assert.AreEqual(0, perStep[0].Launches, "the CPU accelerator runs its ops in place");
+        }
+    }
+
+    [TestMethod]
+    public void AnEpochReadsTheLossesBackOncePerProgressIntervalAndAtItsEnd()
+    {
+        var data = FashionMnist.Full;
+        using var acc = new CpuAccelerator();
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 100, ProgressEvery = 4, EvalBatch = 100 };
+        using var trainer = new VaeTrainer(acc, new VaeConfig { Hidden = [32], Latent = 4 }, options,
+            FashionMnist.First(data.Train, 1000), FashionMnist.First(data.Test, 200));
+        var before = acc.Counters;
+        trainer.TrainEpoch(1, progress: _ => { });
+        var cost = acc.Counters - before;
+        // 10 steps: progress after steps 4 and 8, the end of the epoch, and two evaluation batches read as one.
+        Assert.AreEqual(1, cost.HostToDevice, "the epoch's shuffled order, once");
+        Assert.AreEqual(4, cost.DeviceToHost, "losses at steps 4 and 8, at the end, the evaluation sums");
+        Assert.AreEqual(0, cost.Synchronizations);
+        Assert.AreEqual(0, cost.Allocations);
+    }
+}
