@@ -8,17 +8,17 @@ using IlgpuVae.Host.CommandLine;
 // signal ends them at once (the default).
 bool cooperative = args.Length > 0 && args[0] == "train";
 using var interrupt = new CancellationTokenSource();
-void RequestStop(string signal)
+void RequestStop(string signal, string more)
 {
     interrupt.Cancel();
     Console.Error.WriteLine();
-    Console.Error.WriteLine($"ilgpu-vae: {signal}: stopping after the current step (Ctrl-C again to abort)");
+    Console.Error.WriteLine($"ilgpu-vae: {signal}: stopping after the current step and writing the checkpoint{more}");
 }
 Console.CancelKeyPress += (_, e) =>
 {
     if (!cooperative || interrupt.IsCancellationRequested) return;
     e.Cancel = true;
-    RequestStop("interrupted");
+    RequestStop("interrupted", " (Ctrl-C again to abort)");
 };
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
 {
@@ -26,7 +26,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =
     // and to its group, and a scheduler follows it with SIGKILL when its grace period ends anyway.
     if (!cooperative) return;
     signal.Cancel = true;
-    if (!interrupt.IsCancellationRequested) RequestStop("terminated");
+    if (!interrupt.IsCancellationRequested) RequestStop("terminated", "");
 });
 
 var context = new CommandContext(Console.Out, Console.Error, interrupt.Token, IsTerminal: !Console.IsOutputRedirected);
