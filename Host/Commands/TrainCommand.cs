@@ -81,7 +81,7 @@ public sealed class TrainCommand : Command
         if (resume && File.Exists(checkpointPath))
         {
             checkpoint = LoadCheckpoint(checkpointPath);
-            (model, training) = ResumedSettings(o, checkpoint);
+            (model, training) = ResumedSettings(o, model, training, checkpoint);
             if (checkpoint.IsComplete(training))
             {
                 var at = checkpoint.Position;
@@ -123,11 +123,12 @@ public sealed class TrainCommand : Command
 
     /// <summary>
     /// A resumed run keeps the checkpoint's model and training settings: an option given anyway must
-    /// agree with them. --epochs and --max-steps, when given, set how far the run goes.
+    /// agree with them (model and training are what <see cref="ParseSettings"/> made of the options).
+    /// --epochs and --max-steps, when given, set how far the run goes.
     /// </summary>
-    public static (VaeConfig Model, TrainingOptions Training) ResumedSettings(ParsedOptions o, TrainingCheckpoint checkpoint)
+    public static (VaeConfig Model, TrainingOptions Training) ResumedSettings(ParsedOptions o, VaeConfig model, TrainingOptions training,
+        TrainingCheckpoint checkpoint)
     {
-        var (model, training) = ParseSettings(o);
         var c = CultureInfo.InvariantCulture;
         (string Option, Func<VaeConfig, TrainingOptions, string> Value)[] kept =
         [
