@@ -117,8 +117,12 @@ public sealed class TrainCommand : Command
 
     private static TrainingCheckpoint LoadCheckpoint(string path)
     {
-        try { return CheckpointFile.Load(path); }
+        TrainingCheckpoint checkpoint;
+        try { checkpoint = CheckpointFile.Load(path); }
         catch (InvalidDataException e) { throw new ModelFileException(e.Message + " (move it away to start the run afresh)", e); }
+        // This program never saves one, but a checkpoint of an older version or another tool may hold NaN.
+        SharedOptions.RefuseNonFinite(path, checkpoint.Config, checkpoint.Parameters);
+        return checkpoint;
     }
 
     /// <summary>

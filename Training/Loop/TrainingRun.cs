@@ -76,7 +76,6 @@ public static class TrainingRun
         using var trainer = resume is null
             ? new VaeTrainer(accelerator, config, options, data.Train, data.Test)
             : new VaeTrainer(accelerator, resume, options, data.Train, data.Test);
-        void SaveCheckpoint() => CheckpointFile.Save(checkpointPath, trainer.CaptureCheckpoint(signature));
 
         if (resume is null)
         {
@@ -100,9 +99,17 @@ public static class TrainingRun
 
         var epochs = new List<EpochResult>();
         bool interrupted = false;
+        // The step of checkpoint.safetensors as this run last left it (null: none yet), for the divergence message.
+        long? savedStep = resume?.Position.Step;
+        void SaveCheckpoint()
+        {
+            CheckpointFile.Save(checkpointPath, trainer.CaptureCheckpoint(signature));
+            savedStep = trainer.Step;
+        }
         Action? afterStep = settings.CheckpointEvery > 0
             ? () => { if (trainer.Step % settings.CheckpointEvery == 0) SaveCheckpoint(); }
             : null;
+        TrainingRunResult outputs;
         try
         {
             for (int epoch = trainer.Position.Epoch; epoch <= options.Epochs && !trainer.StepLimitReached; epoch++)
@@ -115,6 +122,16 @@ public static class TrainingRun
                 reporter.Epoch(result);
                 if (result.Interrupted) { interrupted = true; break; }
             }
+            outputs = WriteOutputs(trainer, data, dir, options, epochs, interrupted);
+        }
+        catch (TrainingDivergedException e)
+        {
+            metrics.Append(new JsonObject
+            {
+                ["type"] = "end", ["step"] = trainer.Step, ["diverged"] = true, ["diverged_at_step"] = e.Step, ["message"] = e.Message,
+                ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
+            });
+            throw new TrainingDivergedException(e.Step, DivergenceMessage(e, savedStep, checkpointPath, options, config), e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -123,14 +140,27 @@ public static class TrainingRun
             throw;
         }
 
-        var result2 = WriteOutputs(trainer, data, dir, options, epochs, interrupted);
         metrics.Append(new JsonObject
         {
             ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count == 0 ? 0 : epochs[^1].Epoch, ["interrupted"] = interrupted,
-            ["test_loss"] = MetricsLog.Rounded(result2.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
+            ["test_loss"] = MetricsLog.Rounded(outputs.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
         });
         reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
-        return result2;
+        return outputs;
+    }
+
+    /// <summary>What diverged, what was kept, and what to change.</summary>
+    private static string DivergenceMessage(TrainingDivergedException e, long? savedStep, string checkpointPath, TrainingOptions options,
+        VaeConfig config)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string kept = savedStep is { } step
+            ? $"{checkpointPath} still holds the finite state of step {step}"
+            : "no checkpoint or model was written";
+        string sigma = config.Likelihood == Likelihood.Gaussian ? $", a larger --sigma (now {config.Sigma.ToString(c)})" : "";
+        return $"training diverged at step {e.Step}: {e.Message}; nothing non-finite was saved ({kept}). " +
+            $"Start a new run (another --run-dir) with a smaller --lr (now {options.Adam.LearningRate.ToString(c)}; try {(options.Adam.LearningRate / 10).ToString(c)})" +
+            $"{sigma} or a smaller --beta (now {config.Beta.ToString(c)})";
     }
 
     private static TrainingRunResult WriteOutputs(VaeTrainer trainer, IdxDataSet data, string dir, TrainingOptions options,

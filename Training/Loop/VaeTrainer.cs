@@ -159,6 +159,9 @@ public sealed class VaeTrainer : IDisposable
             var evalClock = Stopwatch.StartNew();
             testLoss = Evaluate();
             evalSeconds = evalClock.Elapsed.TotalSeconds;
+            // The training losses were finite, so the update of the last step made the parameters non-finite.
+            if (TestCount > 0 && !double.IsFinite(testLoss.Value))
+                throw new TrainingDivergedException(Step, $"the test loss after step {Step} is {testLoss.Value}");
         }
         int trained = samples - firstSamples;
         return new EpochResult(epoch, Step, steps, samples, samples > 0 ? lossSum / samples : double.NaN, testLoss,
@@ -172,16 +175,31 @@ public sealed class VaeTrainer : IDisposable
     public TrainingCheckpoint CaptureCheckpoint(DataSignature data)
     {
         FlushLosses();
-        return new TrainingCheckpoint(Network.Config, _options, _position, DownloadParameters(),
-            _acc.Download(_optimizer.FirstMoment.View), _acc.Download(_optimizer.SecondMoment.View), data, _acc.Specifier);
+        float[] parameters = DownloadParameters();
+        float[] first = _acc.Download(_optimizer.FirstMoment.View), second = _acc.Download(_optimizer.SecondMoment.View);
+        // The loss of the last step was computed before its update: the parameters it produced are checked here.
+        if ((NonFiniteValues.Find(CheckpointFile.FirstMomentTensor, first) ?? NonFiniteValues.Find(CheckpointFile.SecondMomentTensor, second))
+            is { } bad)
+            throw new TrainingDivergedException(Step, $"after step {Step} the optimiser state is not finite ({bad})");
+        return new TrainingCheckpoint(Network.Config, _options, _position, parameters, first, second, data, _acc.Specifier);
     }
 
-    /// <summary>Adds the losses of the epoch's steps not yet read back to the position's running sum.</summary>
+    /// <summary>
+    /// Adds the losses of the epoch's steps not yet read back to the position's running sum. The read-back
+    /// is also where divergence shows: a NaN or infinite batch loss stops the run (the sums are read
+    /// anyway, so this costs the device nothing).
+    /// </summary>
     private void FlushLosses()
     {
         int to = _position.StepInEpoch;
         if (to <= _flushedSteps) return;
         _acc.CopyToHost(_lossHistory.Slice(_flushedSteps, to - _flushedSteps), _history.AsSpan(_flushedSteps, to - _flushedSteps));
+        int bad = NonFiniteValues.IndexOf(_history.AsSpan(_flushedSteps, to - _flushedSteps));
+        if (bad >= 0)
+        {
+            long step = _position.Step - (to - _flushedSteps) + 1 + bad;
+            throw new TrainingDivergedException(step, $"the loss of step {step} is {_history[_flushedSteps + bad]}");
+        }
         double sum = 0;
         for (int i = _flushedSteps; i < to; i++) sum += _history[i];
         _position = _position with { EpochLossSum = _position.EpochLossSum + sum };
@@ -228,8 +246,17 @@ public sealed class VaeTrainer : IDisposable
         return sums.Sum(s => (double)s) / TestCount;
     }
 
-    /// <summary>The current parameters on the host (waits for the device).</summary>
-    public float[] DownloadParameters() => _acc.Download(Network.Parameters.View);
+    /// <summary>
+    /// The current parameters on the host (waits for the device). Throws a <see cref="TrainingDivergedException"/>
+    /// when one is NaN or infinite: every caller saves them, and no file may hold a diverged model.
+    /// </summary>
+    public float[] DownloadParameters()
+    {
+        float[] parameters = _acc.Download(Network.Parameters.View);
+        if (NonFiniteValues.Find(Network.Layout, parameters) is { } bad)
+            throw new TrainingDivergedException(Step, $"after step {Step} the parameters are not finite ({bad})");
+        return parameters;
+    }
 
     private static void CheckImages(IdxImages images, string which, VaeConfig config)
     {
