@@ -7,12 +7,15 @@ using IlgpuVae.Host.CommandLine;
 // once (a second SIGTERM does not: see below). The other commands have nothing to save, so a
 // signal ends them at once (the default).
 bool cooperative = args.Length > 0 && args[0] == "train";
+// Every console write goes through a writer that drops what cannot be written (stdout closed, a full
+// disk, a broken pipe): a log that fails must never stop a run. See ConsoleStreams.
+var (output, error) = ConsoleStreams.Open();
 using var interrupt = new CancellationTokenSource();
 void RequestStop(string signal, string more)
 {
     interrupt.Cancel();
-    Console.Error.WriteLine();
-    Console.Error.WriteLine($"ilgpu-vae: {signal}: stopping after the current step and writing the checkpoint{more}");
+    error.WriteLine();
+    error.WriteLine($"ilgpu-vae: {signal}: stopping after the current step and writing the checkpoint{more}");
 }
 Console.CancelKeyPress += (_, e) =>
 {
@@ -29,5 +32,6 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =
     if (!interrupt.IsCancellationRequested) RequestStop("terminated", "");
 });
 
-var context = new CommandContext(Console.Out, Console.Error, interrupt.Token, IsTerminal: !Console.IsOutputRedirected);
+var context = new CommandContext(output, error, interrupt.Token, IsTerminal: ConsoleStreams.IsTerminal());
 return Cli.Run(args, context);
+

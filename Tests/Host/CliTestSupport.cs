@@ -89,11 +89,14 @@ internal sealed class ProgramProcess : IDisposable
         return new ProgramProcess(info);
     }
 
-    /// <summary>Starts `ilgpu-vae args` through bash with the redirection applied to it, e.g. "&gt;&amp;-" or "&gt;/dev/full".</summary>
-    public static ProgramProcess StartRedirected(string redirection, string[] args)
+    /// <summary>
+    /// Runs a bash script in which "$0" is the program and "$@" the arguments, e.g.
+    /// <c>exec "$0" "$@" &gt;&amp;-</c> (stdout closed) or <c>exec "$0" "$@" &gt;/dev/full</c> (a full disk).
+    /// </summary>
+    public static ProgramProcess StartInBash(string script, string[] args)
     {
         var info = new ProcessStartInfo("bash");
-        foreach (string a in (string[])["-c", $"exec \"$0\" \"$@\" {redirection}", Program, .. args]) info.ArgumentList.Add(a);
+        foreach (string a in (string[])["-c", script, Program, .. args]) info.ArgumentList.Add(a);
         return new ProgramProcess(info);
     }
 
