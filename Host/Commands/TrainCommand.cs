@@ -36,8 +36,9 @@ public sealed class TrainCommand : Command
         "  checkpoint.safetensors\n" +
         "                       the model, Adam's moments, the settings and the position, saved after\n" +
         "                       every epoch and when stopped; --run-dir DIR --resume continues from it\n" +
-        "Same seed and device: the same numbers, also across a stop and a resume. Ctrl-C or SIGTERM stops\n" +
-        "after the current step and still writes every output (exit code 130). A batch job that may be\n" +
+        "Same seed and device: the same numbers, also across a stop and a resume. Ctrl-C, SIGTERM, SIGHUP\n" +
+        "or SIGUSR1 stops after the current step (or evaluation batch) and still writes every output (exit\n" +
+        "code 130). A batch job that may be\n" +
         "cut off can run the same command line each time: train --run-dir DIR --resume [options] starts\n" +
         "the run when DIR holds no checkpoint and continues it when it does. A terminal shows a progress\n" +
         "bar; otherwise plain log lines.";

@@ -148,8 +148,9 @@ public sealed class VaeTrainer : IDisposable
         double seconds = clock.Elapsed.TotalSeconds;
         if (cancellation.IsCancellationRequested) interrupted = true;
         double lossSum = _position.EpochLossSum;
-        // An epoch stopped after its last step but before its evaluation stays current, so that a
-        // resumed run evaluates it instead of losing its test loss.
+        // An epoch stopped after its last step but before or during its evaluation stays current, so
+        // that a resumed run evaluates it instead of losing its test loss.
+        var beforeEvaluation = _position;
         if (steps == StepsPerEpoch && !interrupted) _position = new TrainingPosition(Step, epoch + 1, 0, 0, 0);
 
         double? testLoss = null;
@@ -157,12 +158,17 @@ public sealed class VaeTrainer : IDisposable
         if (!interrupted)
         {
             var evalClock = Stopwatch.StartNew();
-            testLoss = Evaluate();
+            testLoss = Evaluate(cancellation);
             evalSeconds = evalClock.Elapsed.TotalSeconds;
-            // The training losses were finite, so the update of the last step made the parameters non-finite.
-            if (TestCount > 0 && !double.IsFinite(testLoss.Value))
-                throw new TrainingDivergedException(Step, $"the test loss after step {Step} is {testLoss.Value}");
+            if (testLoss is null)
+            {
+                interrupted = true;
+                _position = beforeEvaluation;
+            }
         }
+        // The training losses were finite, so the update of the last step made the parameters non-finite.
+        if (testLoss is { } test && TestCount > 0 && !double.IsFinite(test))
+            throw new TrainingDivergedException(Step, $"the test loss after step {Step} is {test}");
         int trained = samples - firstSamples;
         return new EpochResult(epoch, Step, steps, samples, samples > 0 ? lossSum / samples : double.NaN, testLoss,
             seconds, evalSeconds, trained > 0 ? trained / seconds : 0, steps < StepsPerEpoch, interrupted, firstStep);
@@ -227,13 +233,20 @@ public sealed class VaeTrainer : IDisposable
     /// of test batch b is drawn with step b of the Evaluation stream, so for given parameters the
     /// number is exactly reproducible and epochs are compared on the same noise.
     /// </summary>
-    public double Evaluate()
+    public double Evaluate() => Evaluate(CancellationToken.None)!.Value;
+
+    /// <summary>
+    /// The test loss, or null when cancellation is requested before it is done: the flag is checked
+    /// between evaluation batches, so a stop asked during a long evaluation waits for one batch only.
+    /// </summary>
+    public double? Evaluate(CancellationToken cancellation)
     {
         if (TestCount == 0) return double.NaN;
         int batch = Math.Min(_options.EvalBatch, Network.Capacity);
         int batches = (TestCount + batch - 1) / batch;
         for (int b = 0; b < batches; b++)
         {
+            if (cancellation.IsCancellationRequested) return null;
             int start = b * batch, rows = Math.Min(batch, TestCount - start);
             var x = _x.Slice(0, rows * _features);
             _acc.GatherBatch(_testData, _features, _testOrder.Slice(start, rows), rows, x, _options.Binarize,
