@@ -38,10 +38,12 @@ public sealed record TrainingRunResult(string RunDirectory, IReadOnlyList<EpochR
 
 /// <summary>
 /// A whole training job: train for the epochs (or up to the step limit, or until cancelled after the
-/// step in progress), logging metrics.jsonl as it goes and saving checkpoint.safetensors after every
-/// epoch (and when stopped), then write model.safetensors, samples.png and reconstructions.png. Every
-/// file is replaced atomically, so a job killed at any moment leaves either the previous or the
-/// complete new version of each, and `train --resume` continues from the last checkpoint.
+/// step or evaluation batch in progress), appending to metrics.jsonl as it goes and saving
+/// checkpoint.safetensors after every epoch; the last epoch writes model.safetensors, samples.png and
+/// reconstructions.png before its checkpoint. Every other file is replaced atomically, so a job killed
+/// at any moment leaves either the previous or the complete new version of each, and `train --resume`
+/// continues from the last checkpoint. A diverged run (NaN or infinity) ends with a
+/// <see cref="TrainingDivergedException"/> and never writes a non-finite parameter.
 /// </summary>
 public static class TrainingRun
 {
@@ -126,7 +128,7 @@ public static class TrainingRun
         }
         catch (TrainingDivergedException e)
         {
-            metrics.Append(new JsonObject
+            metrics.TryAppend(new JsonObject
             {
                 ["type"] = "end", ["step"] = trainer.Step, ["diverged"] = true, ["diverged_at_step"] = e.Step, ["message"] = e.Message,
                 ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
@@ -136,7 +138,7 @@ public static class TrainingRun
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // No checkpoint of a state a failure may have left half-updated: the last good one stays.
-            metrics.Append(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message }, durable: true);
+            metrics.TryAppend(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message }, durable: true);
             throw;
         }
 

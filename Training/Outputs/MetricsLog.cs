@@ -65,6 +65,16 @@ public sealed class MetricsLog
         Lines++;
     }
 
+    /// <summary>
+    /// Appends a line that reports a failure, if it can: on a full disk the line fails too, and the
+    /// failure it reports is the one worth raising.
+    /// </summary>
+    public void TryAppend(JsonObject line, bool durable = false)
+    {
+        try { Append(line, durable); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     /// <summary>A JSON number, or null for NaN and infinities (which JSON cannot hold).</summary>
     public static JsonNode? Number(double? value) => value is { } v && double.IsFinite(v) ? JsonValue.Create(v) : null;
 
