@@ -12,16 +12,16 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>The data set or a model file is missing or malformed.</summary>
     public const int DataError = 3;
-    /// <summary>Stopped by Ctrl-C (SIGINT) after writing what the run had.</summary>
+    /// <summary>Stopped by Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGUSR1 after writing what the run had.</summary>
     public const int Interrupted = 130;
 
     public static string Describe() =>
         "exit codes:\n" +
         "  0    success\n" +
         "  1    error while training or on the device (including a failed check)\n" +
-        "  2    usage error: unknown option, bad or missing value\n" +
+        "  2    usage error: unknown option, bad or missing value, a run directory in use by another process\n" +
         "  3    data error: the data set or a model file is missing or malformed\n" +
-        "  130  interrupted (Ctrl-C or SIGTERM): training stops after the current step and still writes its outputs\n";
+        "  130  interrupted (Ctrl-C, SIGTERM, SIGHUP or SIGUSR1): training stops after the current step and still writes its outputs\n";
 }
 
 /// <summary>Where a command writes, and how it is asked to stop.</summary>

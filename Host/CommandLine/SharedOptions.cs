@@ -24,11 +24,25 @@ public static class SharedOptions
     /// <summary>Loads --model; a missing or malformed file becomes a <see cref="ModelFileException"/>.</summary>
     public static VaeModel LoadModel(string path)
     {
-        try { return VaeModelFile.Load(path); }
+        VaeModel model;
+        try { model = VaeModelFile.Load(path); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException)
         {
             throw new ModelFileException(e.Message, e);
         }
+        RefuseNonFinite(path, model.Config, model.Parameters);
+        return model;
+    }
+
+    /// <summary>
+    /// A model with a NaN or an infinity (the state of a run that diverged) is a malformed model file:
+    /// its images would be blank or NaN, so it is refused with the file and the tensor named.
+    /// </summary>
+    public static void RefuseNonFinite(string path, VaeConfig config, ReadOnlySpan<float> parameters)
+    {
+        if (NonFiniteValues.Find(new ParameterLayout(config), parameters) is { } bad)
+            throw new ModelFileException($"model file '{path}': {bad}: the parameters of a diverged run, which no command uses " +
+                "(train again with a smaller --lr)");
     }
 
     /// <summary>An output path whose directory exists (created if needed).</summary>

@@ -3,6 +3,7 @@ using IlgpuVae.Host.CommandLine;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Data;
+using IlgpuVae.Training.IO;
 using IlgpuVae.Training.Loop;
 
 namespace IlgpuVae.Host.Commands;
@@ -35,8 +36,9 @@ public sealed class TrainCommand : Command
         "  checkpoint.safetensors\n" +
         "                       the model, Adam's moments, the settings and the position, saved after\n" +
         "                       every epoch and when stopped; --run-dir DIR --resume continues from it\n" +
-        "Same seed and device: the same numbers, also across a stop and a resume. Ctrl-C or SIGTERM stops\n" +
-        "after the current step and still writes every output (exit code 130). A batch job that may be\n" +
+        "Same seed and device: the same numbers, also across a stop and a resume. Ctrl-C, SIGTERM, SIGHUP\n" +
+        "or SIGUSR1 stops after the current step (or evaluation batch) and still writes every output (exit\n" +
+        "code 130). A batch job that may be\n" +
         "cut off can run the same command line each time: train --run-dir DIR --resume [options] starts\n" +
         "the run when DIR holds no checkpoint and continues it when it does. A terminal shows a progress\n" +
         "bar; otherwise plain log lines.";
@@ -74,7 +76,13 @@ public sealed class TrainCommand : Command
         bool resume = o.Flag("--resume");
         if (resume && runDirOption is null)
             throw new UsageException("option '--resume' needs --run-dir DIR: the run directory to continue (or to start when it holds no checkpoint)");
-        string runDir = runDirOption ?? DefaultRunDirectory();
+        bool quiet = o.Flag("--quiet");
+        // The lock before anything is read from the directory: two processes must never train one run.
+        using var runLock = ClaimRunDirectory(runDirOption);
+        string runDir = runLock.Directory;
+        var removed = AtomicFile.RemoveStaleTemporaryFiles(runDir);
+        if (removed.Count > 0 && !quiet)
+            context.Out.WriteLine($"removed {removed.Count} temporary file(s) that a killed run left in {runDir}: {string.Join(", ", removed)}");
         string checkpointPath = Path.Combine(runDir, CheckpointFile.FileName);
 
         TrainingCheckpoint? checkpoint = null;
@@ -84,8 +92,9 @@ public sealed class TrainCommand : Command
             (model, training) = ResumedSettings(o, model, training, checkpoint);
             if (checkpoint.IsComplete(training))
             {
+                RewriteOutdatedOutputs(o, context, runDir, checkpoint, training);
                 var at = checkpoint.Position;
-                if (!o.Flag("--quiet"))
+                if (!quiet)
                     context.Out.WriteLine($"run {runDir} is complete at step {at.Step} ({training.Epochs} epochs" +
                         (training.MaxSteps is { } max ? $", step limit {max}" : "") + "): nothing to train; raise --epochs or --max-steps to train further");
                 return ExitCodes.Ok;
@@ -101,7 +110,7 @@ public sealed class TrainCommand : Command
         // The device first: a mistyped --device is reported before seconds of data loading.
         using var accelerator = SharedOptions.OpenDevice(o);
         var data = IdxDataSet.Load(dataDir);
-        var reporter = new ConsoleReporter(context.Out, context.IsTerminal, o.Flag("--quiet"));
+        var reporter = new ConsoleReporter(context.Out, context.IsTerminal, quiet);
         // A progress bar redraws often; log lines every 100 steps keep batch logs short.
         training = training with { ProgressEvery = context.IsTerminal ? 10 : 100 };
         var settings = new TrainingRunSettings(model, training, runDir, dataDir) { Resume = checkpoint, CheckpointEvery = checkpointEvery };
@@ -117,8 +126,12 @@ public sealed class TrainCommand : Command
 
     private static TrainingCheckpoint LoadCheckpoint(string path)
     {
-        try { return CheckpointFile.Load(path); }
+        TrainingCheckpoint checkpoint;
+        try { checkpoint = CheckpointFile.Load(path); }
         catch (InvalidDataException e) { throw new ModelFileException(e.Message + " (move it away to start the run afresh)", e); }
+        // This program never saves one, but a checkpoint of an older version or another tool may hold NaN.
+        SharedOptions.RefuseNonFinite(path, checkpoint.Config, checkpoint.Parameters);
+        return checkpoint;
     }
 
     /// <summary>
@@ -196,11 +209,38 @@ public sealed class TrainCommand : Command
         return (model, training);
     }
 
-    private static string DefaultRunDirectory()
+    /// <summary>
+    /// Locks --run-dir, or claims a new runs/yyyyMMdd-HHmmss[-N] (unique even for jobs started in the
+    /// same second). Another process on the directory is a usage error naming it.
+    /// </summary>
+    private static RunDirectoryLock ClaimRunDirectory(string? runDir)
     {
-        string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        string dir = Path.Combine("runs", stamp);
-        for (int n = 2; Directory.Exists(dir); n++) dir = Path.Combine("runs", $"{stamp}-{n}");
-        return dir;
+        try
+        {
+            return runDir is null
+                ? RunDirectoryLock.CreateUnique("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
+                : RunDirectoryLock.Acquire(runDir);
+        }
+        catch (RunDirectoryLockedException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A complete run whose model or images are missing or older than its checkpoint (a job killed after
+    /// the final checkpoint by an earlier version, or a file removed) gets them rewritten from the
+    /// checkpoint, so a requeued job never ends "complete" without its outputs.
+    /// </summary>
+    private static void RewriteOutdatedOutputs(ParsedOptions o, CommandContext context, string runDir, TrainingCheckpoint checkpoint,
+        TrainingOptions training)
+    {
+        var outdated = TrainingRun.OutdatedOutputs(runDir, checkpoint);
+        if (outdated.Count == 0) return;
+        string dataDir = o.String("--data") ?? checkpoint.Data.Directory;
+        using var accelerator = SharedOptions.OpenDevice(o);
+        TrainingRun.RewriteOutputs(accelerator, IdxDataSet.Load(dataDir), dataDir, runDir, checkpoint, training);
+        if (!o.Flag("--quiet"))
+            context.Out.WriteLine($"rewrote {string.Join(", ", outdated)} of the complete run {runDir} from its {CheckpointFile.FileName}");
     }
 }

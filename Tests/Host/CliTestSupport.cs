@@ -63,3 +63,73 @@ internal sealed class TempDirectory : IDisposable
         catch (IOException) { /* a leftover temp directory must not fail the test */ }
     }
 }
+
+/// <summary>The real ilgpu-vae program in a process of its own (signals, locks and closed streams need one).</summary>
+internal sealed class ProgramProcess : IDisposable
+{
+    public static string Program => System.IO.Path.Combine(AppContext.BaseDirectory, "ilgpu-vae");
+
+    private readonly Process _process;
+    private readonly Task<string> _out, _error;
+
+    private ProgramProcess(ProcessStartInfo info)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        _process = Process.Start(info)!;
+        _out = _process.StandardOutput.ReadToEndAsync();
+        _error = _process.StandardError.ReadToEndAsync();
+    }
+
+    /// <summary>Starts `ilgpu-vae args`.</summary>
+    public static ProgramProcess Start(string[] args, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(Program) { WorkingDirectory = workingDirectory ?? "" };
+        foreach (string a in args) info.ArgumentList.Add(a);
+        return new ProgramProcess(info);
+    }
+
+    /// <summary>
+    /// Runs a bash script in which "$0" is the program and "$@" the arguments, e.g.
+    /// <c>exec "$0" "$@" &gt;&amp;-</c> (stdout closed) or <c>exec "$0" "$@" &gt;/dev/full</c> (a full disk).
+    /// </summary>
+    public static ProgramProcess StartInBash(string script, string[] args)
+    {
+        var info = new ProcessStartInfo("bash");
+        foreach (string a in (string[])["-c", script, Program, .. args]) info.ArgumentList.Add(a);
+        return new ProgramProcess(info);
+    }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the exit (failing the test after the timeout) and returns the code.</summary>
+    public int WaitForExit(int timeoutSeconds = 120)
+    {
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        {
+            _process.Kill();
+            Assert.Fail($"ilgpu-vae did not end within {timeoutSeconds} s: {Error}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public string Out => _process.HasExited ? _out.Result : "(running)";
+
+    public string Error => _process.HasExited ? _error.Result : "(running)";
+
+    /// <summary>Sends a signal by name (TERM, USR1, HUP, KILL) through kill(1).</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill();
+        _process.Dispose();
+    }
+}

@@ -24,14 +24,15 @@ internal static class FashionMnist
     /// Writes the first trainCount / testCount images and labels of the real set as the four raw IDX
     /// files into directory, for runs of the command line on a subset.
     /// </summary>
-    public static void WriteSubset(string directory, int trainCount, int testCount)
+    /// <param name="testFromTraining">Take the test images from the training set, for a test split larger than the real 10,000.</param>
+    public static void WriteSubset(string directory, int trainCount, int testCount, bool testFromTraining = false)
     {
         var full = Full;
         Directory.CreateDirectory(directory);
         WriteImages(Path.Combine(directory, "train-images-idx3-ubyte"), First(full.Train, trainCount));
         WriteLabels(Path.Combine(directory, "train-labels-idx1-ubyte"), full.TrainLabels.AsSpan(0, trainCount));
-        WriteImages(Path.Combine(directory, "t10k-images-idx3-ubyte"), First(full.Test, testCount));
-        WriteLabels(Path.Combine(directory, "t10k-labels-idx1-ubyte"), full.TestLabels.AsSpan(0, testCount));
+        WriteImages(Path.Combine(directory, "t10k-images-idx3-ubyte"), First(testFromTraining ? full.Train : full.Test, testCount));
+        WriteLabels(Path.Combine(directory, "t10k-labels-idx1-ubyte"), (testFromTraining ? full.TrainLabels : full.TestLabels).AsSpan(0, testCount));
     }
 
     private static void WriteImages(string path, IdxImages images)

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using IlgpuVae.Model.IO;
 
 namespace IlgpuVae.Training.IO;
@@ -7,7 +8,7 @@ namespace IlgpuVae.Training.IO;
 /// Atomic replacement of run outputs (metrics, images, models): a temporary file in the same
 /// directory, then a rename over the destination. One implementation, shared with the model files.
 /// </summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>Writes through <paramref name="write"/>; the destination changes only if it returns.</summary>
     public static void Write(string path, Action<Stream> write) => AtomicFileWriter.Write(path, write);
@@ -30,4 +31,32 @@ public static class AtomicFile
         byte[] copy = bytes.ToArray();
         Write(path, stream => stream.Write(copy));
     }
+
+    /// <summary>
+    /// Deletes the temporary files that <see cref="Write"/> leaves when its process is killed between
+    /// creating and renaming one (".NAME.GUID.tmp"), returning their names. Only for a directory this
+    /// process holds the lock of: another writer's temporary file would be in use.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaryFiles(string directory)
+    {
+        var removed = new List<string>();
+        foreach (string path in Directory.EnumerateFiles(directory, ".*.tmp"))
+        {
+            string name = Path.GetFileName(path);
+            if (!TemporaryName().IsMatch(name)) continue;
+            try
+            {
+                File.Delete(path);
+                removed.Add(name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A file that cannot go stays: it is hidden and never read, so the run goes on.
+            }
+        }
+        return removed;
+    }
+
+    [GeneratedRegex(@"^\..+\.[0-9a-f]{32}\.tmp$")]
+    private static partial Regex TemporaryName();
 }

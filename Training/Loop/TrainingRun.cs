@@ -38,10 +38,12 @@ public sealed record TrainingRunResult(string RunDirectory, IReadOnlyList<EpochR
 
 /// <summary>
 /// A whole training job: train for the epochs (or up to the step limit, or until cancelled after the
-/// step in progress), logging metrics.jsonl as it goes and saving checkpoint.safetensors after every
-/// epoch (and when stopped), then write model.safetensors, samples.png and reconstructions.png. Every
-/// file is replaced atomically, so a job killed at any moment leaves either the previous or the
-/// complete new version of each, and `train --resume` continues from the last checkpoint.
+/// step or evaluation batch in progress), appending to metrics.jsonl as it goes and saving
+/// checkpoint.safetensors after every epoch; the last epoch writes model.safetensors, samples.png and
+/// reconstructions.png before its checkpoint. Every other file is replaced atomically, so a job killed
+/// at any moment leaves either the previous or the complete new version of each, and `train --resume`
+/// continues from the last checkpoint. A diverged run (NaN or infinity) ends with a
+/// <see cref="TrainingDivergedException"/> and never writes a non-finite parameter.
 /// </summary>
 public static class TrainingRun
 {
@@ -69,29 +71,22 @@ public static class TrainingRun
         }
         string dir = Path.GetFullPath(settings.RunDirectory);
         Directory.CreateDirectory(dir);
-        var metrics = resume is null ? new MetricsLog(Path.Combine(dir, MetricsFile)) : MetricsLog.Continue(Path.Combine(dir, MetricsFile));
+        var metrics = resume is null ? MetricsLog.Start(Path.Combine(dir, MetricsFile)) : MetricsLog.Continue(Path.Combine(dir, MetricsFile));
         string checkpointPath = Path.Combine(dir, CheckpointFile.FileName);
         var total = Stopwatch.StartNew();
 
         using var trainer = resume is null
             ? new VaeTrainer(accelerator, config, options, data.Train, data.Test)
             : new VaeTrainer(accelerator, resume, options, data.Train, data.Test);
-        void SaveCheckpoint() => CheckpointFile.Save(checkpointPath, trainer.CaptureCheckpoint(signature));
 
         if (resume is null)
         {
-            metrics.Append(RunLine(accelerator, config, options, settings, trainer));
+            metrics.Append(MetricsLines.RunLine(accelerator, config, options, settings, trainer));
         }
         else
         {
             var at = trainer.Position;
-            metrics.Append(new JsonObject
-            {
-                ["type"] = "resume", ["resumed"] = DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture),
-                ["step"] = at.Step, ["epoch"] = at.Epoch, ["step_in_epoch"] = at.StepInEpoch,
-                ["epochs"] = options.Epochs, ["max_steps"] = options.MaxSteps,
-                ["device"] = accelerator.Specifier, ["device_name"] = accelerator.Name, ["checkpoint_device"] = resume.Device,
-            });
+            metrics.Append(MetricsLines.ResumeLine(accelerator, options, at, resume.Device));
             reporter.Info($"resuming {dir} at step {at.Step} (epoch {at.Epoch}, step {at.StepInEpoch} of {trainer.StepsPerEpoch}) from {CheckpointFile.FileName}");
         }
         reporter.Info($"device {accelerator.Specifier}: {accelerator.Name}");
@@ -100,54 +95,139 @@ public static class TrainingRun
 
         var epochs = new List<EpochResult>();
         bool interrupted = false;
+        // The step of checkpoint.safetensors as this run last left it (null: none yet), for the divergence message.
+        long? savedStep = resume?.Position.Step;
+        void SaveCheckpoint()
+        {
+            CheckpointFile.Save(checkpointPath, trainer.CaptureCheckpoint(signature));
+            savedStep = trainer.Step;
+        }
         Action? afterStep = settings.CheckpointEvery > 0
             ? () => { if (trainer.Step % settings.CheckpointEvery == 0) SaveCheckpoint(); }
             : null;
+        TrainingRunResult? outputs = null;
         try
         {
             for (int epoch = trainer.Position.Epoch; epoch <= options.Epochs && !trainer.StepLimitReached; epoch++)
             {
                 var result = trainer.TrainEpoch(epoch, cancellation, reporter.Progress, afterStep);
                 epochs.Add(result);
+                interrupted = result.Interrupted;
+                // The outputs before the checkpoint that ends the run: a requeued job finds a complete
+                // checkpoint only beside the outputs of its state (a kill between the two trains the
+                // last epoch again and writes the same outputs).
+                if (interrupted || epoch + 1 > options.Epochs || trainer.StepLimitReached)
+                    outputs = WriteOutputs(trainer, data, dir, options, result.Epoch, result.TestLoss, epochs);
                 // The checkpoint before the metrics line: a job killed between the two repeats no epoch.
                 SaveCheckpoint();
-                metrics.Append(EpochLine(result));
+                metrics.Append(MetricsLines.EpochLine(result), durable: true);
                 reporter.Epoch(result);
-                if (result.Interrupted) { interrupted = true; break; }
+                if (interrupted) break;
             }
+            outputs ??= WriteOutputs(trainer, data, dir, options, CompletedEpoch(trainer.Position), null, epochs);
+        }
+        catch (TrainingDivergedException e)
+        {
+            metrics.TryAppend(new JsonObject
+            {
+                ["type"] = "end", ["step"] = trainer.Step, ["diverged"] = true, ["diverged_at_step"] = e.Step, ["message"] = e.Message,
+                ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
+            }, durable: true);
+            throw new TrainingDivergedException(e.Step, DivergenceMessage(e, savedStep, checkpointPath, options, config), e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // No checkpoint of a state a failure may have left half-updated: the last good one stays.
-            metrics.Append(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message });
+            metrics.TryAppend(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message }, durable: true);
             throw;
         }
 
-        var result2 = WriteOutputs(trainer, data, dir, options, epochs, interrupted);
         metrics.Append(new JsonObject
         {
             ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count == 0 ? 0 : epochs[^1].Epoch, ["interrupted"] = interrupted,
-            ["test_loss"] = MetricsLog.Rounded(result2.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
-        });
+            ["test_loss"] = MetricsLog.Rounded(outputs.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
+        }, durable: true);
         reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
-        return result2;
+        return outputs;
     }
 
-    private static TrainingRunResult WriteOutputs(VaeTrainer trainer, IdxDataSet data, string dir, TrainingOptions options,
-        List<EpochResult> epochs, bool interrupted)
+    /// <summary>What diverged, what was kept, and what to change.</summary>
+    private static string DivergenceMessage(TrainingDivergedException e, long? savedStep, string checkpointPath, TrainingOptions options,
+        VaeConfig config)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string kept = savedStep is { } step
+            ? $"{checkpointPath} still holds the finite state of step {step}"
+            : "no checkpoint or model was written";
+        string sigma = config.Likelihood == Likelihood.Gaussian ? $", a larger --sigma (now {config.Sigma.ToString(c)})" : "";
+        return $"training diverged at step {e.Step}: {e.Message}; nothing non-finite was saved ({kept}). " +
+            $"Start a new run (another --run-dir) with a smaller --lr (now {options.Adam.LearningRate.ToString(c)}; try {(options.Adam.LearningRate / 10).ToString(c)})" +
+            $"{sigma} or a smaller --beta (now {config.Beta.ToString(c)})";
+    }
+
+    /// <summary>
+    /// The outputs of a complete run that do not show its final state: model.safetensors missing or of
+    /// another step than the checkpoint, an image missing or older than the model. A job killed between
+    /// the final checkpoint and its outputs by an earlier version of this program leaves such a run, as
+    /// does a file removed by hand. Empty when every output is current.
+    /// </summary>
+    public static IReadOnlyList<string> OutdatedOutputs(string runDirectory, TrainingCheckpoint checkpoint)
+    {
+        string model = Path.Combine(runDirectory, ModelFile);
+        bool modelCurrent;
+        try
+        {
+            modelCurrent = File.Exists(model) && VaeModelFile.Load(model).Metadata.TryGetValue("steps", out string? steps)
+                && steps == checkpoint.Position.Step.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (InvalidDataException)
+        {
+            modelCurrent = false;
+        }
+        var outdated = new List<string>();
+        if (!modelCurrent) outdated.Add(ModelFile);
+        // The images are written after the model: one older than the model is of an earlier state.
+        foreach (string image in new[] { SamplesFile, ReconstructionsFile })
+        {
+            string path = Path.Combine(runDirectory, image);
+            if (!modelCurrent || !File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(model)) outdated.Add(image);
+        }
+        return outdated;
+    }
+
+    /// <summary>
+    /// Writes model.safetensors, samples.png and reconstructions.png of a complete run from its checkpoint,
+    /// byte for byte what the run wrote (or would have) on the same device: the test loss in the model's
+    /// metadata is evaluated again, on the same parameters with the same noise.
+    /// </summary>
+    public static void RewriteOutputs(Accelerator accelerator, IdxDataSet data, string dataDirectory, string runDirectory,
+        TrainingCheckpoint checkpoint, TrainingOptions options)
+    {
+        var signature = DataSignature.Of(Path.GetFullPath(dataDirectory), data.Train, data.Test);
+        if (checkpoint.Data.Difference(signature) is { } difference)
+            throw new DataSetException($"the data in {dataDirectory} is not the data of the checkpoint: {difference}", dataDirectory);
+        using var trainer = new VaeTrainer(accelerator, checkpoint, options, data.Train, data.Test);
+        WriteOutputs(trainer, data, Path.GetFullPath(runDirectory), options, CompletedEpoch(trainer.Position), trainer.Evaluate(), []);
+    }
+
+    /// <summary>The last epoch whose steps a position has all taken, or the epoch it stands in (a run stopped by its step limit).</summary>
+    private static int CompletedEpoch(TrainingPosition p) => p.StepInEpoch > 0 ? p.Epoch : p.Epoch - 1;
+
+    /// <summary>model.safetensors, samples.png and reconstructions.png of the trainer's state after epoch (whose test loss is testLoss).</summary>
+    private static TrainingRunResult WriteOutputs(VaeTrainer trainer, IdxDataSet data, string dir, TrainingOptions options, int epoch,
+        double? testLoss, List<EpochResult> epochs)
     {
         var network = trainer.Network;
         var config = network.Config;
-        var last = epochs.LastOrDefault();
         var extra = new Dictionary<string, string>
         {
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
             ["steps"] = trainer.Step.ToString(CultureInfo.InvariantCulture),
-            ["epochs"] = (last?.Epoch ?? trainer.Position.Epoch - 1).ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = epoch.ToString(CultureInfo.InvariantCulture),
             ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["binarize"] = options.Binarize ? "true" : "false",
         };
-        if (last?.TestLoss is { } testLoss) extra["test_loss"] = testLoss.ToString("R", CultureInfo.InvariantCulture);
+        if (testLoss is { } loss) extra["test_loss"] = loss.ToString("R", CultureInfo.InvariantCulture);
 
         string modelPath = Path.Combine(dir, ModelFile), samplesPath = Path.Combine(dir, SamplesFile),
             reconstructionsPath = Path.Combine(dir, ReconstructionsFile);
@@ -161,60 +241,7 @@ public static class TrainingRun
         var (originals, reconstructions) = ImageOutputs.Reconstruct(network, source.Pixels, pairs);
         ImageOutputs.WritePairs(reconstructionsPath, originals, reconstructions, pairs, config, GridSide);
 
-        return new TrainingRunResult(dir, epochs, trainer.Step, interrupted, Path.Combine(dir, MetricsFile), modelPath, samplesPath, reconstructionsPath);
+        return new TrainingRunResult(dir, epochs, trainer.Step, epochs.LastOrDefault()?.Interrupted ?? false, Path.Combine(dir, MetricsFile),
+            modelPath, samplesPath, reconstructionsPath);
     }
-
-    private static JsonObject RunLine(Accelerator accelerator, VaeConfig config, TrainingOptions options, TrainingRunSettings settings, VaeTrainer trainer) => new()
-    {
-        ["type"] = "run",
-        ["started"] = DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture),
-        ["device"] = accelerator.Specifier,
-        ["device_name"] = accelerator.Name,
-        ["data"] = settings.DataDirectory,
-        ["train_images"] = trainer.TrainCount,
-        ["test_images"] = trainer.TestCount,
-        ["parameters"] = trainer.Network.Layout.ParameterCount,
-        ["config"] = new JsonObject
-        {
-            ["input"] = config.Input,
-            ["hidden"] = new JsonArray(config.Hidden.Select(h => (JsonNode?)h).ToArray()),
-            ["latent"] = config.Latent,
-            ["likelihood"] = config.Likelihood.ToString().ToLowerInvariant(),
-            ["beta"] = config.Beta,
-            ["sigma"] = config.Sigma,
-            ["activation"] = config.Activation.ToString().ToLowerInvariant(),
-        },
-        ["training"] = new JsonObject
-        {
-            ["epochs"] = options.Epochs,
-            ["max_steps"] = options.MaxSteps,
-            ["batch_size"] = options.BatchSize,
-            ["steps_per_epoch"] = trainer.StepsPerEpoch,
-            ["lr"] = options.Adam.LearningRate,
-            ["betas"] = new JsonArray(options.Adam.Beta1, options.Adam.Beta2),
-            ["eps"] = options.Adam.Epsilon,
-            ["weight_decay"] = options.Adam.WeightDecay,
-            ["decoupled_weight_decay"] = options.Adam.Decoupled,
-            ["binarize"] = options.Binarize,
-            ["seed"] = options.Seed,
-            ["eval_batch"] = options.EvalBatch,
-        },
-    };
-
-    private static JsonObject EpochLine(EpochResult r) => new()
-    {
-        ["type"] = "epoch",
-        ["epoch"] = r.Epoch,
-        ["step"] = r.Step,
-        ["steps"] = r.Steps,
-        ["samples"] = r.Samples,
-        ["train_loss"] = MetricsLog.Rounded(r.TrainLoss, 4),
-        ["test_loss"] = MetricsLog.Rounded(r.TestLoss, 4),
-        ["epoch_seconds"] = Math.Round(r.EpochSeconds, 4),
-        ["eval_seconds"] = Math.Round(r.EvalSeconds, 4),
-        ["samples_per_s"] = Math.Round(r.SamplesPerSecond, 1),
-        ["partial"] = r.Partial,
-        ["interrupted"] = r.Interrupted,
-        ["resumed_at_step"] = r.ResumedAtStep > 0 ? r.ResumedAtStep : null,
-    };
 }

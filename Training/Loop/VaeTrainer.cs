@@ -148,8 +148,9 @@ public sealed class VaeTrainer : IDisposable
         double seconds = clock.Elapsed.TotalSeconds;
         if (cancellation.IsCancellationRequested) interrupted = true;
         double lossSum = _position.EpochLossSum;
-        // An epoch stopped after its last step but before its evaluation stays current, so that a
-        // resumed run evaluates it instead of losing its test loss.
+        // An epoch stopped after its last step but before or during its evaluation stays current, so
+        // that a resumed run evaluates it instead of losing its test loss.
+        var beforeEvaluation = _position;
         if (steps == StepsPerEpoch && !interrupted) _position = new TrainingPosition(Step, epoch + 1, 0, 0, 0);
 
         double? testLoss = null;
@@ -157,9 +158,17 @@ public sealed class VaeTrainer : IDisposable
         if (!interrupted)
         {
             var evalClock = Stopwatch.StartNew();
-            testLoss = Evaluate();
+            testLoss = Evaluate(cancellation);
             evalSeconds = evalClock.Elapsed.TotalSeconds;
+            if (testLoss is null)
+            {
+                interrupted = true;
+                _position = beforeEvaluation;
+            }
         }
+        // The training losses were finite, so the update of the last step made the parameters non-finite.
+        if (testLoss is { } test && TestCount > 0 && !double.IsFinite(test))
+            throw new TrainingDivergedException(Step, $"the test loss after step {Step} is {test}");
         int trained = samples - firstSamples;
         return new EpochResult(epoch, Step, steps, samples, samples > 0 ? lossSum / samples : double.NaN, testLoss,
             seconds, evalSeconds, trained > 0 ? trained / seconds : 0, steps < StepsPerEpoch, interrupted, firstStep);
@@ -172,16 +181,31 @@ public sealed class VaeTrainer : IDisposable
     public TrainingCheckpoint CaptureCheckpoint(DataSignature data)
     {
         FlushLosses();
-        return new TrainingCheckpoint(Network.Config, _options, _position, DownloadParameters(),
-            _acc.Download(_optimizer.FirstMoment.View), _acc.Download(_optimizer.SecondMoment.View), data, _acc.Specifier);
+        float[] parameters = DownloadParameters();
+        float[] first = _acc.Download(_optimizer.FirstMoment.View), second = _acc.Download(_optimizer.SecondMoment.View);
+        // The loss of the last step was computed before its update: the parameters it produced are checked here.
+        if ((NonFiniteValues.Find(CheckpointFile.FirstMomentTensor, first) ?? NonFiniteValues.Find(CheckpointFile.SecondMomentTensor, second))
+            is { } bad)
+            throw new TrainingDivergedException(Step, $"after step {Step} the optimiser state is not finite ({bad})");
+        return new TrainingCheckpoint(Network.Config, _options, _position, parameters, first, second, data, _acc.Specifier);
     }
 
-    /// <summary>Adds the losses of the epoch's steps not yet read back to the position's running sum.</summary>
+    /// <summary>
+    /// Adds the losses of the epoch's steps not yet read back to the position's running sum. The read-back
+    /// is also where divergence shows: a NaN or infinite batch loss stops the run (the sums are read
+    /// anyway, so this costs the device nothing).
+    /// </summary>
     private void FlushLosses()
     {
         int to = _position.StepInEpoch;
         if (to <= _flushedSteps) return;
         _acc.CopyToHost(_lossHistory.Slice(_flushedSteps, to - _flushedSteps), _history.AsSpan(_flushedSteps, to - _flushedSteps));
+        int bad = NonFiniteValues.IndexOf(_history.AsSpan(_flushedSteps, to - _flushedSteps));
+        if (bad >= 0)
+        {
+            long step = _position.Step - (to - _flushedSteps) + 1 + bad;
+            throw new TrainingDivergedException(step, $"the loss of step {step} is {_history[_flushedSteps + bad]}");
+        }
         double sum = 0;
         for (int i = _flushedSteps; i < to; i++) sum += _history[i];
         _position = _position with { EpochLossSum = _position.EpochLossSum + sum };
@@ -209,13 +233,20 @@ public sealed class VaeTrainer : IDisposable
     /// of test batch b is drawn with step b of the Evaluation stream, so for given parameters the
     /// number is exactly reproducible and epochs are compared on the same noise.
     /// </summary>
-    public double Evaluate()
+    public double Evaluate() => Evaluate(CancellationToken.None)!.Value;
+
+    /// <summary>
+    /// The test loss, or null when cancellation is requested before it is done: the flag is checked
+    /// between evaluation batches, so a stop asked during a long evaluation waits for one batch only.
+    /// </summary>
+    public double? Evaluate(CancellationToken cancellation)
     {
         if (TestCount == 0) return double.NaN;
         int batch = Math.Min(_options.EvalBatch, Network.Capacity);
         int batches = (TestCount + batch - 1) / batch;
         for (int b = 0; b < batches; b++)
         {
+            if (cancellation.IsCancellationRequested) return null;
             int start = b * batch, rows = Math.Min(batch, TestCount - start);
             var x = _x.Slice(0, rows * _features);
             _acc.GatherBatch(_testData, _features, _testOrder.Slice(start, rows), rows, x, _options.Binarize,
@@ -228,8 +259,17 @@ public sealed class VaeTrainer : IDisposable
         return sums.Sum(s => (double)s) / TestCount;
     }
 
-    /// <summary>The current parameters on the host (waits for the device).</summary>
-    public float[] DownloadParameters() => _acc.Download(Network.Parameters.View);
+    /// <summary>
+    /// The current parameters on the host (waits for the device). Throws a <see cref="TrainingDivergedException"/>
+    /// when one is NaN or infinite: every caller saves them, and no file may hold a diverged model.
+    /// </summary>
+    public float[] DownloadParameters()
+    {
+        float[] parameters = _acc.Download(Network.Parameters.View);
+        if (NonFiniteValues.Find(Network.Layout, parameters) is { } bad)
+            throw new TrainingDivergedException(Step, $"after step {Step} the parameters are not finite ({bad})");
+        return parameters;
+    }
 
     private static void CheckImages(IdxImages images, string which, VaeConfig config)
     {
