@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using IlgpuVae.Model.IO;
 
 namespace IlgpuVae.Model;
@@ -80,6 +82,31 @@ public static partial class SafeTensors
     private sealed record Entry(string Name, int[] Shape, int Elements, long Begin, long End);
 
     private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
+    {
+        // JsonDocument checks the structure but decodes strings only when they are read, and then
+        // throws InvalidOperationException for bytes that are not UTF-8 (found by fuzzing).
+        if (!Utf8.IsValid(header))
+            throw Invalid(path, $"has a header that is not valid UTF-8 (at byte {8 + FirstInvalidUtf8(header)} of the file).");
+        try
+        {
+            return ParseJsonHeader(path, header, dataLength);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Escapes such as "\ud800" (half a surrogate pair) are valid JSON but no string.
+            throw Invalid(path, $"has a header string that is not valid Unicode: {e.Message}", e);
+        }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int good = 0;
+        while (good < bytes.Length && Rune.DecodeFromUtf8(bytes[good..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            good += consumed;
+        return good;
+    }
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseJsonHeader(string path, byte[] header, long dataLength)
     {
         JsonDocument document;
         try
