@@ -5,13 +5,18 @@ namespace IlgpuVae.Tests.Formats.Fuzzing;
 /// and every input the fuzzer ever found failing, kept under Formats/FuzzRegressions/ and replayed.
 /// A failure writes its inputs to the test results; copy them into FuzzRegressions/ as
 /// TARGET-what-it-does.bin (TARGET is idx-images, idx-labels, safetensors, model or checkpoint).
+/// A longer campaign: IVAE_FUZZ_SCALE=100 (iterations times 100) and IVAE_FUZZ_SEED=N (another sequence).
 /// </summary>
 [TestClass]
 public sealed class ReaderFuzzTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(60);
+    private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("IVAE_FUZZ_SCALE"), out int scale) && scale > 0 ? scale : 1;
+
+    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("IVAE_FUZZ_SEED"), out int seed) ? seed : 20261202;
+
+    private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(60) * Scale;
 
     [TestMethod]
     [DataRow("idx-images", 3000)]
@@ -24,8 +29,9 @@ public sealed class ReaderFuzzTests
         var target = FuzzTargets.Named(name);
         string save = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), "fuzz-failures");
         // On its own thread, so that an input that loops forever fails the test instead of hanging the run.
-        var run = Task.Factory.StartNew(() => FuzzHarness.Run(target, iterations, seed: 20261202, save), TaskCreationOptions.LongRunning);
-        Assert.IsTrue(run.Wait(RunLimit), $"{name}: {iterations} inputs took more than {RunLimit.TotalSeconds} s (an input that hangs?)");
+        int inputs = iterations * Scale;
+        var run = Task.Factory.StartNew(() => FuzzHarness.Run(target, inputs, Seed, save), TaskCreationOptions.LongRunning);
+        Assert.IsTrue(run.Wait(RunLimit), $"{name}: {inputs} inputs took more than {RunLimit.TotalSeconds} s (an input that hangs?)");
         var failures = run.Result;
         Assert.IsEmpty(failures, string.Join("\n\n", failures));
     }
