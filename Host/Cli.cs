@@ -81,6 +81,13 @@ public static class Cli
             context.Error.WriteLine($"ilgpu-vae {command.Name}: interrupted");
             return ExitCodes.Interrupted;
         }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            string what = context.Model?.NotEnoughMemory() ?? "not enough memory";
+            context.Error.WriteLine($"ilgpu-vae {command.Name}: error: {what}; use a smaller model or a machine with more memory");
+            if (Environment.GetEnvironmentVariable("IVAE_DEBUG") == "1") context.Error.WriteLine(e);
+            return ExitCodes.Failure;
+        }
         catch (Exception e)
         {
             context.Error.WriteLine($"ilgpu-vae {command.Name}: error: {e.Message}");
@@ -88,6 +95,14 @@ public static class Cli
             return ExitCodes.Failure;
         }
     }
+
+    // Parallel loops and type initialisers wrap the exception of the thread that failed.
+    private static bool IsOutOfMemory(Exception e) => e switch
+    {
+        OutOfMemoryException => true,
+        AggregateException a => a.InnerExceptions.Any(IsOutOfMemory),
+        _ => e.InnerException is { } inner && IsOutOfMemory(inner),
+    };
 
     public static string Version =>
         typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";

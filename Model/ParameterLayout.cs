@@ -70,6 +70,42 @@ public sealed class ParameterLayout
 
     public VaeConfig Config { get; }
 
+    /// <summary>
+    /// The length of the flat buffer a configuration needs, tensors and alignment gaps, computed in
+    /// 64-bit arithmetic without building the layout, so that a configuration too large for one buffer
+    /// is told before anything is allocated. Walks the tensors in the constructor's order; stops
+    /// counting once past <paramref name="cap"/> (the result is then some value above it), so that
+    /// absurd widths cannot overflow. Widths must be positive (<see cref="VaeConfig.Validate"/> checks).
+    /// </summary>
+    public static long FlatLength(VaeConfig config, long cap = long.MaxValue / 4)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        long next = 0;
+        bool Add(long length, bool aligned = true)
+        {
+            next = (aligned ? (next + Alignment - 1) / Alignment * Alignment : next) + length;
+            return next <= cap;
+        }
+        bool Linear(long inputs, long outputs) => Add(outputs * inputs) && Add(outputs);
+
+        long width = config.Input;
+        foreach (int h in config.Hidden)
+        {
+            if (!Linear(width, h)) return next;
+            width = h;
+        }
+        long latent = config.Latent;
+        if (!(Add(latent * width) && Add(latent * width, aligned: false) && Add(latent) && Add(latent, aligned: false))) return next;
+        width = latent;
+        for (int i = config.Hidden.Count - 1; i >= 0; i--)
+        {
+            if (!Linear(width, config.Hidden[i])) return next;
+            width = config.Hidden[i];
+        }
+        Linear(width, config.Input);
+        return next;
+    }
+
     /// <summary>Floats in the flat buffer (tensors plus alignment gaps).</summary>
     public int Length { get; }
 

@@ -10,6 +10,12 @@ namespace IlgpuVae.Model;
 /// <summary>One named float tensor: <paramref name="Data"/> holds the product of <paramref name="Shape"/> values, row-major.</summary>
 public sealed record SafeTensor(string Name, int[] Shape, float[] Data);
 
+/// <summary>What a safetensors header says of one tensor, before its data is read.</summary>
+public sealed record SafeTensorInfo(string Name, int[] Shape);
+
+/// <summary>A safetensors header: its tensors in data order and its string metadata.</summary>
+public sealed record SafeTensorHeader(IReadOnlyList<SafeTensorInfo> Tensors, IReadOnlyDictionary<string, string> Metadata);
+
 /// <summary>The tensors of a safetensors file, in file order, and its string metadata.</summary>
 public sealed record SafeTensorFile(IReadOnlyList<SafeTensor> Tensors, IReadOnlyDictionary<string, string> Metadata)
 {

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using IlgpuVae.Model.IO;
 
 namespace IlgpuVae.Model;
 
@@ -13,36 +16,59 @@ public static partial class SafeTensors
     /// <summary>
     /// Reads every tensor and the metadata. Tensors come in data order (the order
     /// <see cref="Write"/> was given). Every inconsistency in the header is an
-    /// <see cref="InvalidDataException"/> that names the file and the problem.
+    /// <see cref="InvalidDataException"/> that names the file and the problem; so is a path that is a
+    /// directory, a FIFO or a device (refused before it is opened: a FIFO would block the open). A
+    /// missing file is a <see cref="FileNotFoundException"/>.
     /// </summary>
-    public static SafeTensorFile Read(string path)
+    /// <param name="inspectHeader">
+    /// Called with the parsed header before any tensor is read, so that a caller can refuse a file
+    /// whose header describes something it cannot use before memory is spent on the data.
+    /// </param>
+    public static SafeTensorFile Read(string path, Action<SafeTensorHeader>? inspectHeader = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (FileKinds.WhyNotReadable(path) is { } problem)
+            throw Invalid(path, problem + ".");
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        long length = file.Length;
+        return Read(file, path, inspectHeader);
+    }
+
+    /// <summary>
+    /// Reads a safetensors file from a seekable <paramref name="stream"/> that starts at its first byte;
+    /// <paramref name="name"/> is what messages call it. The same checks as <see cref="Read(string, Action{SafeTensorHeader}?)"/>.
+    /// </summary>
+    public static SafeTensorFile Read(Stream stream, string name, Action<SafeTensorHeader>? inspectHeader = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!stream.CanSeek || !stream.CanRead)
+            throw new ArgumentException("the stream must be readable and seekable", nameof(stream));
+        long origin = stream.Position;
+        long length = stream.Length - origin;
         if (length < 8)
-            throw Invalid(path, $"is {length} bytes long, too short to hold the 8-byte header size.");
+            throw Invalid(name, $"is {length} bytes long, too short to hold the 8-byte header size.");
 
         Span<byte> sizeBytes = stackalloc byte[8];
-        file.ReadExactly(sizeBytes);
+        stream.ReadExactly(sizeBytes);
         ulong headerSize = BinaryPrimitives.ReadUInt64LittleEndian(sizeBytes);
         if (headerSize > (ulong)(length - 8))
-            throw Invalid(path, $"declares a header of {headerSize} bytes, beyond the file: only {length - 8} bytes follow the size.");
+            throw Invalid(name, $"declares a header of {headerSize} bytes, beyond the file: only {length - 8} bytes follow the size.");
         if (headerSize > MaxHeaderBytes)
-            throw Invalid(path, $"declares a header of {headerSize} bytes, more than the {MaxHeaderBytes} the format allows.");
+            throw Invalid(name, $"declares a header of {headerSize} bytes, more than the {MaxHeaderBytes} the format allows.");
 
         var header = new byte[headerSize];
-        file.ReadExactly(header);
-        long dataStart = 8 + (long)headerSize;
-        long dataLength = length - dataStart;
+        stream.ReadExactly(header);
+        long dataStart = origin + 8 + (long)headerSize;
+        long dataLength = length - 8 - (long)headerSize;
 
-        var (entries, metadata) = ParseHeader(path, header, dataLength);
+        var (entries, metadata) = ParseHeader(name, header, dataLength);
+        inspectHeader?.Invoke(new SafeTensorHeader([.. entries.Select(e => new SafeTensorInfo(e.Name, e.Shape))], metadata));
         var tensors = new List<SafeTensor>(entries.Count);
         foreach (var entry in entries)
         {
             var data = new float[entry.Elements];
-            file.Position = dataStart + entry.Begin;
-            file.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
+            stream.Position = dataStart + entry.Begin;
+            stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
             if (!BitConverter.IsLittleEndian)
             {
                 Span<uint> words = MemoryMarshal.Cast<float, uint>(data.AsSpan());
@@ -56,6 +82,31 @@ public static partial class SafeTensors
     private sealed record Entry(string Name, int[] Shape, int Elements, long Begin, long End);
 
     private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
+    {
+        // JsonDocument checks the structure but decodes strings only when they are read, and then
+        // throws InvalidOperationException for bytes that are not UTF-8 (found by fuzzing).
+        if (!Utf8.IsValid(header))
+            throw Invalid(path, $"has a header that is not valid UTF-8 (at byte {8 + FirstInvalidUtf8(header)} of the file).");
+        try
+        {
+            return ParseJsonHeader(path, header, dataLength);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Escapes such as "\ud800" (half a surrogate pair) are valid JSON but no string.
+            throw Invalid(path, $"has a header string that is not valid Unicode: {e.Message}", e);
+        }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int good = 0;
+        while (good < bytes.Length && Rune.DecodeFromUtf8(bytes[good..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            good += consumed;
+        return good;
+    }
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseJsonHeader(string path, byte[] header, long dataLength)
     {
         JsonDocument document;
         try

@@ -51,7 +51,26 @@ public sealed record VaeConfig
         if (Activation is < Activation.Identity or > Activation.Sigmoid) throw new ArgumentException($"unknown activation {Activation}");
         if (ImageHeight <= 0 || ImageWidth <= 0 || (long)ImageHeight * ImageWidth != Input)
             throw new ArgumentException($"image {ImageHeight}x{ImageWidth} does not hold {Input} input features");
+        if (TooLarge() is { } tooLarge) throw new ArgumentException(tooLarge);
         return this;
+    }
+
+    /// <summary>
+    /// The most floats the flat parameter buffer may hold: it is one device buffer (so are the
+    /// gradients and each Adam moment), and a device buffer holds at most Accelerator.MaxBufferLength.
+    /// </summary>
+    public const long MaxParameterBufferLength = Accelerator.MaxBufferLength;
+
+    /// <summary>Null when the parameters fit one buffer; otherwise a sentence with the count and the limit.</summary>
+    public string? TooLarge()
+    {
+        long length = ParameterLayout.FlatLength(this, cap: MaxParameterBufferLength);
+        if (length <= MaxParameterBufferLength) return null;
+        // Past the cap the walk stops early; count once more without it for the message.
+        long total = ParameterLayout.FlatLength(this);
+        string count = total >= long.MaxValue / 4 ? "more than 2^61" : total.ToString("N0", CultureInfo.InvariantCulture);
+        return $"the model {Describe()} has {count} parameters (with alignment); one parameter buffer holds at most " +
+               $"{MaxParameterBufferLength.ToString("N0", CultureInfo.InvariantCulture)} (Accelerator.MaxBufferLength floats)";
     }
 
     public static string FormatHidden(IEnumerable<int> hidden) => string.Join(",", hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));

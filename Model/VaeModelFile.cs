@@ -1,3 +1,5 @@
+using IlgpuVae.Model.IO;
+
 namespace IlgpuVae.Model;
 
 /// <summary>A trained model as a file holds it: the configuration, the flat parameters, and free-form metadata.</summary>
@@ -37,34 +39,57 @@ public static class VaeModelFile
 
     /// <summary>
     /// Reads a model written by <see cref="Save"/>. A missing file is a FileNotFoundException; anything
-    /// else wrong (not safetensors, no configuration, a tensor missing or of the wrong shape) is an
-    /// InvalidDataException naming the file and the problem.
+    /// else wrong (not safetensors, not a regular file, no configuration, a model too large for one
+    /// buffer, a tensor missing or of the wrong shape) is an InvalidDataException naming the file and
+    /// the problem. The configuration and the tensor shapes are checked from the header, before any
+    /// tensor data is read or the parameter buffer allocated.
     /// </summary>
     public static VaeModel Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"model file '{path}' does not exist", path);
-        return FromFile(path, SafeTensors.Read(path));
+        if (FileKinds.Of(path) == FileKind.Missing) throw new FileNotFoundException($"model file '{path}' does not exist", path);
+        return FromFile(path, SafeTensors.Read(path, header => CheckHeader(path, header)));
+    }
+
+    /// <summary>A model from a seekable stream holding a model file; <paramref name="name"/> is what messages call it.</summary>
+    public static VaeModel Load(Stream stream, string name) =>
+        FromFile(name, SafeTensors.Read(stream, name, header => CheckHeader(name, header)));
+
+    /// <summary>
+    /// Checks that a safetensors header describes a model this program can rebuild: a valid
+    /// configuration that fits one parameter buffer, and every tensor of its layout with its shape.
+    /// Returns the configuration.
+    /// </summary>
+    public static VaeConfig CheckHeader(string path, SafeTensorHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        VaeConfig config;
+        try { config = VaeConfig.FromMetadata(header.Metadata); }
+        catch (FormatException e) { throw new InvalidDataException($"model file '{path}': {e.Message}", e); }
+
+        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var tensor in header.Tensors) shapes[tensor.Name] = tensor.Shape;
+        foreach (var t in new ParameterLayout(config).Tensors)
+        {
+            if (!shapes.TryGetValue(t.Name, out var shape))
+                throw new InvalidDataException($"model file '{path}' lacks tensor '{t.Name}' that a {config.Describe()} model needs");
+            if (!shape.SequenceEqual(t.Shape))
+                throw new InvalidDataException($"model file '{path}': tensor '{t.Name}' has shape [{string.Join(", ", shape)}]; " +
+                    $"the configuration {config.Describe()} needs [{string.Join(", ", t.Shape)}]");
+        }
+        return config;
     }
 
     /// <summary>The model in a safetensors file already read (tensors beyond the model's are ignored).</summary>
     public static VaeModel FromFile(string path, SafeTensorFile file)
     {
-        VaeConfig config;
-        try { config = VaeConfig.FromMetadata(file.Metadata); }
-        catch (FormatException e) { throw new InvalidDataException($"model file '{path}': {e.Message}", e); }
-
+        ArgumentNullException.ThrowIfNull(file);
+        // The same checks as before the data was read: a file read without them is checked here.
+        VaeConfig config = CheckHeader(path, new SafeTensorHeader([.. file.Tensors.Select(t => new SafeTensorInfo(t.Name, t.Shape))], file.Metadata));
         var layout = new ParameterLayout(config);
         var parameters = new float[layout.Length];
         var byName = file.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var t in layout.Tensors)
-        {
-            if (!byName.TryGetValue(t.Name, out var tensor))
-                throw new InvalidDataException($"model file '{path}' lacks tensor '{t.Name}' that a {config.Describe()} model needs");
-            if (!tensor.Shape.SequenceEqual(t.Shape))
-                throw new InvalidDataException($"model file '{path}': tensor '{t.Name}' has shape [{string.Join(", ", tensor.Shape)}]; " +
-                    $"the configuration {config.Describe()} needs [{string.Join(", ", t.Shape)}]");
-            tensor.Data.CopyTo(parameters, t.Offset);
-        }
+            byName[t.Name].Data.CopyTo(parameters, t.Offset);
         var extras = file.Metadata.Where(p => !p.Key.StartsWith("vae.", StringComparison.Ordinal))
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         return new VaeModel(config, parameters, extras);

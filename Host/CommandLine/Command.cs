@@ -26,7 +26,31 @@ public static class ExitCodes
 
 /// <summary>Where a command writes, and how it is asked to stop.</summary>
 /// <param name="IsTerminal">True when Out is an interactive terminal (progress bar instead of log lines).</param>
-public sealed record CommandContext(TextWriter Out, TextWriter Error, CancellationToken Cancellation, bool IsTerminal);
+public sealed record CommandContext(TextWriter Out, TextWriter Error, CancellationToken Cancellation, bool IsTerminal)
+{
+    /// <summary>
+    /// The model the command works on, once it is known: an out-of-memory failure anywhere after that
+    /// is reported with the model's size rather than as a bare exception.
+    /// </summary>
+    public ModelMemory? Model { get; set; }
+}
+
+/// <summary>
+/// What a model costs in memory: <paramref name="Parameters"/> floats in each of
+/// <paramref name="Buffers"/> flat buffers (training holds parameters, gradients and two Adam moments).
+/// </summary>
+public sealed record ModelMemory(long Parameters, int Buffers)
+{
+    public const int TrainingBuffers = 4;
+
+    /// <summary>The parameter buffer and its host copy.</summary>
+    public const int InferenceBuffers = 2;
+
+    public double GiB => Parameters * 4.0 * Buffers / (1L << 30);
+
+    public string NotEnoughMemory() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"not enough memory for {Parameters:N0} parameters ({GiB:0.##} GiB in {Buffers} buffers of {Parameters * 4.0 / (1L << 30):0.##} GiB)");
+}
 
 /// <summary>One subcommand of ilgpu-vae.</summary>
 public abstract class Command

@@ -67,6 +67,17 @@ public sealed class ParsedOptions
     public string Required(string name)
         => String(name) is { Length: > 0 } v ? v : throw new UsageException($"'{_command}' needs option '{name}'");
 
+    /// <summary>
+    /// A path, or null when the option is absent. An empty or blank value is a usage error here rather
+    /// than an ArgumentException deep in the file system calls.
+    /// </summary>
+    public string? Path(string name, string expected)
+    {
+        if (String(name) is not { } text) return null;
+        if (string.IsNullOrWhiteSpace(text)) throw Bad(name, text, expected);
+        return text;
+    }
+
     public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {
         if (String(name) is not { } text) return fallback;

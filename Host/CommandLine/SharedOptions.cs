@@ -1,5 +1,6 @@
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
+using IlgpuVae.Model.IO;
 
 namespace IlgpuVae.Host.CommandLine;
 
@@ -45,12 +46,21 @@ public static class SharedOptions
                 "(train again with a smaller --lr)");
     }
 
-    /// <summary>An output path whose directory exists (created if needed).</summary>
+    /// <summary>
+    /// An output path whose directory exists (created if needed). A symbolic link is fine (the file it
+    /// names is written); a directory, a FIFO or a device is refused, since the atomic write would
+    /// replace the node itself.
+    /// </summary>
     public static string OutputPath(string path)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw ParsedOptions.Bad("--out", path, "a file name such as samples.png");
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new UsageException($"option '--out': '{path}' is a directory; expected a file name such as samples.png");
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (AtomicFileWriter.WhyNotReplaceable(full) is { } problem)
+            throw new UsageException($"option '--out': '{path}' {problem}; expected a regular file such as samples.png");
+        string directory = Path.GetDirectoryName(full)!;
+        try { Directory.CreateDirectory(directory); }
+        catch (IOException e) { throw new UsageException($"option '--out': cannot create the directory of '{path}': {e.Message}"); }
         return full;
     }
 }

@@ -29,12 +29,13 @@ public sealed class ReconstructCommand : Command
     public override int Run(ParsedOptions o, CommandContext context)
     {
         string modelPath = o.Required("--model");
-        string dataDir = o.String("--data", IdxDataSet.DefaultDirectory);
+        string dataDir = o.Path("--data", "a directory of IDX files") ?? IdxDataSet.DefaultDirectory;
         bool train = o.Choice("--split", false, new Dictionary<string, bool> { ["test"] = false, ["train"] = true });
         int count = o.Int("--count", 64, min: 1, max: 1 << 16);
         int perRow = o.Int("--pairs-per-row", 8, min: 1);
         string outPath = SharedOptions.OutputPath(o.String("--out", "reconstructions.png"));
         var model = SharedOptions.LoadModel(modelPath);
+        context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
 
         var data = IdxDataSet.Load(dataDir);
         var images = train ? data.Train : data.Test;

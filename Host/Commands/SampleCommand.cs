@@ -33,6 +33,7 @@ public sealed class SampleCommand : Command
         ulong seed = o.ULong("--seed", 1);
         string outPath = SharedOptions.OutputPath(o.String("--out", "samples.png"));
         var model = SharedOptions.LoadModel(modelPath);
+        context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
 
         using var accelerator = SharedOptions.OpenDevice(o);
         using var network = new VaeNetwork(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);

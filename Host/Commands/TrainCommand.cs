@@ -72,10 +72,11 @@ public sealed class TrainCommand : Command
     {
         var (model, training) = ParseSettings(o);
         long checkpointEvery = o.Long("--checkpoint-every", min: 0) ?? 0;
-        string? runDirOption = o.String("--run-dir");
+        string? runDirOption = o.Path("--run-dir", "a directory for the run's outputs");
         bool resume = o.Flag("--resume");
         if (resume && runDirOption is null)
             throw new UsageException("option '--resume' needs --run-dir DIR: the run directory to continue (or to start when it holds no checkpoint)");
+        if (runDirOption is not null) CheckRunDirectory(runDirOption);
         bool quiet = o.Flag("--quiet");
         // The lock before anything is read from the directory: two processes must never train one run.
         using var runLock = ClaimRunDirectory(runDirOption);
@@ -105,11 +106,12 @@ public sealed class TrainCommand : Command
             throw new UsageException($"run directory '{runDir}' already holds a run ({CheckpointFile.FileName}): " +
                 "add --resume to continue it, or choose another --run-dir");
         }
-        string dataDir = o.String("--data") ?? checkpoint?.Data.Directory ?? IdxDataSet.DefaultDirectory;
+        string dataDir = o.Path("--data", "a directory of IDX files") ?? checkpoint?.Data.Directory ?? IdxDataSet.DefaultDirectory;
 
         // The device first: a mistyped --device is reported before seconds of data loading.
         using var accelerator = SharedOptions.OpenDevice(o);
         var data = IdxDataSet.Load(dataDir);
+        context.Model = new ModelMemory(CheckModelSize(model, data), ModelMemory.TrainingBuffers);
         var reporter = new ConsoleReporter(context.Out, context.IsTerminal, quiet);
         // A progress bar redraws often; log lines every 100 steps keep batch logs short.
         training = training with { ProgressEvery = context.IsTerminal ? 10 : 100 };
@@ -207,6 +209,36 @@ public sealed class TrainCommand : Command
             EvalBatch = o.Int("--eval-batch", 1000, min: 1, max: 1 << 20),
         };
         return (model, training);
+    }
+
+    /// <summary>
+    /// A run directory must be a directory or creatable as one: a file in its place (or in place of a
+    /// directory above it) is a usage error now rather than an I/O error after the data has loaded.
+    /// </summary>
+    private static void CheckRunDirectory(string runDir)
+    {
+        string full = Path.GetFullPath(runDir);
+        for (string? path = full; path is not null; path = Path.GetDirectoryName(path))
+        {
+            if (Directory.Exists(path)) return;
+            if (File.Exists(path))
+                throw new UsageException(path == full
+                    ? $"option '--run-dir': '{runDir}' is an existing file; expected a directory (existing or to be created)"
+                    : $"option '--run-dir': '{runDir}' cannot be created: '{path}' is a file, not a directory");
+        }
+    }
+
+    /// <summary>
+    /// The parameter count of the model the options describe on images of the data's size, which must
+    /// fit one device buffer: --hidden widths too large are a usage error naming the count and the limit.
+    /// </summary>
+    public static long CheckModelSize(VaeConfig model, IdxDataSet data)
+    {
+        var sized = model with { Input = data.Train.PixelsPerImage, ImageHeight = data.Train.Rows, ImageWidth = data.Train.Columns };
+        if (sized.TooLarge() is { } problem)
+            throw new UsageException($"option '--hidden': {VaeConfig.FormatHidden(model.Hidden)} (with --latent {model.Latent} on " +
+                $"{data.Train.Rows}x{data.Train.Columns} images) is too large: {problem}; choose narrower or fewer hidden layers");
+        return ParameterLayout.FlatLength(sized);
     }
 
     /// <summary>

@@ -51,6 +51,9 @@ public sealed class IdxDataSet
     public static IdxDataSet Load(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        if (File.Exists(directory))
+            throw new DataSetException($"Data directory '{directory}' is a file, not a directory; --data names the directory " +
+                $"that holds the four IDX files. {HowToGetData}", directory);
         if (!Directory.Exists(directory))
             throw new DataSetException($"Data directory '{directory}' does not exist. {HowToGetData}", directory);
 
@@ -102,18 +105,16 @@ public sealed class IdxDataSet
                 $"got {images.Pixels?.LongLength ?? 0}.", parameter);
     }
 
+    /// <summary>
+    /// The first of the accepted names that is a file; failing that, the first that exists at all (a
+    /// directory of that name), so that the reader can say what is wrong with it rather than "missing".
+    /// </summary>
     private static string? Find(string directory, string stem, string kind)
     {
-        foreach (string name in new[] { $"{stem}-{kind}", $"{stem}.{kind}" })
-        {
-            foreach (string candidate in new[] { name, name + ".gz" })
-            {
-                string path = Path.Combine(directory, candidate);
-                if (File.Exists(path))
-                    return path;
-            }
-        }
-        return null;
+        string[] candidates = [.. new[] { $"{stem}-{kind}", $"{stem}.{kind}" }
+            .SelectMany(name => new[] { name, name + ".gz" })
+            .Select(name => Path.Combine(directory, name))];
+        return candidates.FirstOrDefault(File.Exists) ?? candidates.FirstOrDefault(Directory.Exists);
     }
 
     private static string Contents(string directory)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using IlgpuVae.Model.IO;
 
 namespace IlgpuVae.Training.Data;
 
@@ -20,16 +21,53 @@ public static class IdxFile
     private const int ImagesHeaderBytes = 16;
     private const int LabelsHeaderBytes = 8;
 
-    // Payload buffers start at most this big and grow only as data actually arrives, so a corrupt
-    // header that claims billions of images cannot make the reader allocate gigabytes up front.
-    private const int InitialPayloadBytes = 64 << 20;
+    // A gzip file's decompressed size is known only once it is read: its payload buffer starts this
+    // big and doubles as data actually arrives, so a corrupt header that claims billions of images
+    // cannot make the reader allocate gigabytes up front for a file of a few bytes.
+    private const int InitialGzipPayloadBytes = 64 << 10;
 
     /// <summary>Reads an image file (magic 0x00000803).</summary>
-    /// <exception cref="DataSetException">The file is missing, unreadable or malformed.</exception>
+    /// <exception cref="DataSetException">
+    /// The file is missing, unreadable, malformed, or not a regular file (a directory, a FIFO, a device:
+    /// refused before it is opened, since a FIFO would block the open).
+    /// </exception>
     public static IdxImages ReadImages(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var source = IdxSource.Open(path);
+        return ReadImages(source);
+    }
+
+    /// <summary>
+    /// Reads an image file from a seekable <paramref name="stream"/> positioned at its first byte;
+    /// <paramref name="name"/> is what messages call it. The stream is left open.
+    /// </summary>
+    /// <exception cref="DataSetException">The data is malformed.</exception>
+    public static IdxImages ReadImages(Stream stream, string name)
+    {
+        using var source = IdxSource.Wrap(stream, name);
+        return ReadImages(source);
+    }
+
+    /// <summary>Reads a label file (magic 0x00000801): one byte per example.</summary>
+    /// <exception cref="DataSetException">The file is missing, unreadable, malformed or not a regular file.</exception>
+    public static byte[] ReadLabels(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var source = IdxSource.Open(path);
+        return ReadLabels(source);
+    }
+
+    /// <summary>Reads a label file from a seekable stream positioned at its first byte; the stream is left open.</summary>
+    /// <exception cref="DataSetException">The data is malformed.</exception>
+    public static byte[] ReadLabels(Stream stream, string name)
+    {
+        using var source = IdxSource.Wrap(stream, name);
+        return ReadLabels(source);
+    }
+
+    private static IdxImages ReadImages(IdxSource source)
+    {
         Span<byte> header = stackalloc byte[ImagesHeaderBytes];
         source.ReadHeader(header, ImagesMagic);
         int count = ReadDimension(source, header, 1, "image count");
@@ -37,19 +75,20 @@ public static class IdxFile
         int columns = ReadDimension(source, header, 3, "column count");
         if (rows == 0 || columns == 0)
             throw source.Error($"declares images of {rows}x{columns} pixels; an image needs at least one row and one column.");
+        // Pixels of one image are indexed with an int: a larger image is a corrupt header, and the
+        // bound also keeps count * rows * columns (at most 2^31 * 2^31) from overflowing a long.
+        long pixelsPerImage = (long)rows * columns;
+        if (pixelsPerImage > Array.MaxLength)
+            throw source.Error($"declares images of {rows}x{columns} = {pixelsPerImage} pixels, more than one array can hold; the header is corrupt.");
 
-        long payload = (long)count * rows * columns;
+        long payload = count * pixelsPerImage;
         string contents = $"{ImagesHeaderBytes}-byte header + {count} images of {rows}x{columns}";
         byte[] pixels = source.ReadPayload(ImagesHeaderBytes, payload, contents);
         return new IdxImages(count, rows, columns, pixels);
     }
 
-    /// <summary>Reads a label file (magic 0x00000801): one byte per example.</summary>
-    /// <exception cref="DataSetException">The file is missing, unreadable or malformed.</exception>
-    public static byte[] ReadLabels(string path)
+    private static byte[] ReadLabels(IdxSource source)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var source = IdxSource.Open(path);
         Span<byte> header = stackalloc byte[LabelsHeaderBytes];
         source.ReadHeader(header, LabelsMagic);
         int count = ReadDimension(source, header, 1, "label count");
@@ -77,12 +116,16 @@ public static class IdxFile
     {
         private readonly Stream _file;
         private readonly Stream _data;
+        private readonly bool _ownsFile;
+        private readonly long _origin;
 
-        private IdxSource(string path, Stream file, bool gzip)
+        private IdxSource(string path, Stream file, bool gzip, bool ownsFile, long origin)
         {
             Path = path;
             _file = file;
             IsGzip = gzip;
+            _ownsFile = ownsFile;
+            _origin = origin;
             _data = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
         }
 
@@ -92,6 +135,9 @@ public static class IdxFile
 
         public static IdxSource Open(string path)
         {
+            // Before the open: opening a FIFO for reading blocks until a writer appears.
+            if (FileKinds.WhyNotReadable(path) is { } problem)
+                throw new DataSetException($"IDX file '{path}' {problem}.", path);
             FileStream file;
             try
             {
@@ -108,16 +154,40 @@ public static class IdxFile
 
             try
             {
-                Span<byte> magic = stackalloc byte[2];
-                int got = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
-                file.Position = 0;
-                return new IdxSource(path, file, got == 2 && magic[0] == 0x1F && magic[1] == 0x8B);
+                return Start(file, path, ownsFile: true);
             }
             catch
             {
                 file.Dispose();
                 throw;
             }
+        }
+
+        public static IdxSource Wrap(Stream stream, string name)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            ArgumentNullException.ThrowIfNull(name);
+            if (!stream.CanSeek || !stream.CanRead)
+                throw new ArgumentException("the stream must be readable and seekable", nameof(stream));
+            return Start(stream, name, ownsFile: false);
+        }
+
+        // Compression is told by the gzip magic bytes, then the stream is rewound to its start.
+        private static IdxSource Start(Stream file, string name, bool ownsFile)
+        {
+            long origin = file.Position;
+            Span<byte> magic = stackalloc byte[2];
+            int got;
+            try
+            {
+                got = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+            }
+            catch (IOException e)
+            {
+                throw new DataSetException($"IDX file '{name}' cannot be read: {e.Message}", name, e);
+            }
+            file.Position = origin;
+            return new IdxSource(name, file, got == 2 && magic[0] == 0x1F && magic[1] == 0x8B, ownsFile, origin);
         }
 
         public DataSetException Error(string problem, Exception? inner = null) =>
@@ -148,10 +218,11 @@ public static class IdxFile
                 throw Error($"declares {contents} = {payload} bytes, more than one array can hold; the header is corrupt.");
 
             // A raw file's length is known: check it before allocating anything.
-            if (!IsGzip && _file.Length != expectedTotal)
-                throw Error(SizeMismatch(expectedTotal, _file.Length, contents));
+            long rawLength = _file.Length - _origin;
+            if (!IsGzip && rawLength != expectedTotal)
+                throw Error(SizeMismatch(expectedTotal, rawLength, contents));
 
-            byte[] buffer = new byte[(int)Math.Min(payload, InitialPayloadBytes)];
+            byte[] buffer = new byte[IsGzip ? (int)Math.Min(payload, InitialGzipPayloadBytes) : (int)payload];
             long filled = 0;
             while (filled < payload)
             {
@@ -175,7 +246,8 @@ public static class IdxFile
         {
             if (!ReferenceEquals(_data, _file))
                 _data.Dispose();
-            _file.Dispose();
+            if (_ownsFile)
+                _file.Dispose();
         }
 
         private string AfterDecompression => IsGzip ? " after decompression" : "";

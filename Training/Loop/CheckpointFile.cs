@@ -1,6 +1,7 @@
 using System.Globalization;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
+using IlgpuVae.Model.IO;
 
 namespace IlgpuVae.Training.Loop;
 
@@ -62,19 +63,45 @@ public static class CheckpointFile
 
     /// <summary>
     /// Reads a checkpoint. A missing file is a FileNotFoundException; a file that is not a checkpoint of
-    /// this program (a plain model file, a damaged header, a moment tensor of the wrong size) is an
-    /// InvalidDataException naming the file and what is wrong.
+    /// this program (a plain model file, a damaged header, a moment tensor of the wrong size, not a
+    /// regular file) is an InvalidDataException naming the file and what is wrong. The header is
+    /// checked before any tensor is read.
     /// </summary>
     public static TrainingCheckpoint Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint '{path}' does not exist", path);
-        var file = SafeTensors.Read(path);
-        var model = VaeModelFile.FromFile(path, file);
-        var meta = file.Metadata;
-        if (!meta.TryGetValue(VersionKey, out string? version))
+        if (FileKinds.Of(path) == FileKind.Missing) throw new FileNotFoundException($"checkpoint '{path}' does not exist", path);
+        return FromFile(path, SafeTensors.Read(path, header => CheckHeader(path, header)));
+    }
+
+    /// <summary>A checkpoint from a seekable stream; <paramref name="name"/> is what messages call it.</summary>
+    public static TrainingCheckpoint Load(Stream stream, string name) =>
+        FromFile(name, SafeTensors.Read(stream, name, header => CheckHeader(name, header)));
+
+    /// <summary>A model file header with this program's checkpoint version and both Adam moments of the model's size.</summary>
+    private static void CheckHeader(string path, SafeTensorHeader header)
+    {
+        var config = VaeModelFile.CheckHeader(path, header);
+        if (!header.Metadata.TryGetValue(VersionKey, out string? version))
             throw new InvalidDataException($"'{path}' is a model file, not a training checkpoint (it has no '{VersionKey}')");
         if (version != Version)
             throw new InvalidDataException($"checkpoint '{path}' has version '{version}'; this program reads version {Version}");
+        long parameters = ParameterLayout.FlatLength(config);
+        foreach (string name in new[] { FirstMomentTensor, SecondMomentTensor })
+        {
+            var tensor = header.Tensors.FirstOrDefault(t => t.Name == name)
+                ?? throw new InvalidDataException($"checkpoint '{path}' lacks tensor '{name}'");
+            long floats = tensor.Shape.Aggregate(1L, (product, d) => product * d);
+            if (tensor.Shape.Length != 1 || floats != parameters)
+                throw new InvalidDataException($"checkpoint '{path}': tensor '{name}' holds {floats} floats in shape " +
+                    $"[{string.Join(", ", tensor.Shape)}]; the model has {parameters}");
+        }
+    }
+
+    private static TrainingCheckpoint FromFile(string path, SafeTensorFile file)
+    {
+        CheckHeader(path, new SafeTensorHeader([.. file.Tensors.Select(t => new SafeTensorInfo(t.Name, t.Shape))], file.Metadata));
+        var model = VaeModelFile.FromFile(path, file);
+        var meta = file.Metadata;
 
         string Get(string key) => meta.TryGetValue(key, out string? value)
             ? value : throw new InvalidDataException($"checkpoint '{path}' lacks metadata '{key}'");
@@ -86,14 +113,7 @@ public static class CheckpointFile
             "false" => false,
             var other => throw new InvalidDataException($"checkpoint '{path}': metadata '{key}' = '{other}' is not true or false"),
         };
-        float[] Moment(string name)
-        {
-            var tensor = file.Tensors.FirstOrDefault(t => t.Name == name)
-                ?? throw new InvalidDataException($"checkpoint '{path}' lacks tensor '{name}'");
-            if (tensor.Data.Length != model.Parameters.Length)
-                throw new InvalidDataException($"checkpoint '{path}': tensor '{name}' holds {tensor.Data.Length} floats; the model has {model.Parameters.Length}");
-            return tensor.Data;
-        }
+        float[] Moment(string name) => file.Tensors.First(t => t.Name == name).Data;
 
         string maxSteps = Get("training.max_steps");
         var options = new TrainingOptions
