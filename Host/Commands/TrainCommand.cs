@@ -79,8 +79,24 @@ public sealed class TrainCommand : Command
         if (runDirOption is not null) CheckRunDirectory(runDirOption);
         bool quiet = o.Flag("--quiet");
         // The lock before anything is read from the directory: two processes must never train one run.
+        bool existed = runDirOption is not null && Directory.Exists(runDirOption);
         using var runLock = ClaimRunDirectory(runDirOption);
-        string runDir = runLock.Directory;
+        try
+        {
+            return RunLocked(o, context, model, training, checkpointEvery, resume, quiet, runLock.Directory);
+        }
+        catch (Exception) when (!existed && RunDirectoryLock.HoldsOnlyTheLock(runLock.Directory))
+        {
+            // A run that failed before writing anything (bad data, a model too large) leaves no empty directory behind.
+            runLock.Dispose();
+            RunDirectoryLock.RemoveEmpty(runLock.Directory);
+            throw;
+        }
+    }
+
+    private static int RunLocked(ParsedOptions o, CommandContext context, VaeConfig model, TrainingOptions training, long checkpointEvery,
+        bool resume, bool quiet, string runDir)
+    {
         var removed = AtomicFile.RemoveStaleTemporaryFiles(runDir);
         if (removed.Count > 0 && !quiet)
             context.Out.WriteLine($"removed {removed.Count} temporary file(s) that a killed run left in {runDir}: {string.Join(", ", removed)}");

@@ -120,4 +120,28 @@ public sealed partial class RunDirectoryLock : IDisposable
     private static partial int PosixOpen(string path, int flags);
 
     public void Dispose() => _stream.Dispose();
+
+    /// <summary>Whether directory holds nothing but the lock file (a run that wrote nothing yet).</summary>
+    public static bool HoldsOnlyTheLock(string directory)
+    {
+        try
+        {
+            return System.IO.Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).SequenceEqual([FileName]);
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>Removes a run directory that holds only its (released) lock file; leaves anything else alone.</summary>
+    public static void RemoveEmpty(string directory)
+    {
+        try
+        {
+            if (!HoldsOnlyTheLock(directory)) return;
+            File.Delete(Path.Combine(directory, FileName));
+            System.IO.Directory.Delete(directory);
+        }
+        catch (IOException) { /* another process claimed it meanwhile: it is theirs now */ }
+        catch (UnauthorizedAccessException) { }
+    }
 }
