@@ -1,0 +1,95 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+
+namespace IlgpuVae.Kernels.Ilgpu;
+
+/// <summary>
+/// The accelerator contract on an ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU accelerator in
+/// tests): C# kernels of this folder, loaded once as typed launchers, enqueued in order on the
+/// device's default stream. Owns the ILGPU context it is given.
+/// </summary>
+public sealed partial class IlgpuAccelerator : Accelerator
+{
+    private readonly Context _context;
+    private readonly ILGPU.Runtime.Accelerator _device;
+    private readonly IlgpuKernels _kernels;
+
+    /// <summary>Opens device of context; takes ownership of the context (disposed with this accelerator).</summary>
+    public IlgpuAccelerator(Context context, Device device, BackendKind kind, string specifier)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentException.ThrowIfNullOrWhiteSpace(specifier);
+        _context = context;
+        try
+        {
+            _device = device.CreateAccelerator(context);
+            if (_device.MaxNumThreadsPerGroup < IlgpuGemmKernel.Threads)
+                throw new DeviceUnavailableException(
+                    $"{device.Name} allows {_device.MaxNumThreadsPerGroup} threads a group; the GEMM kernel needs {IlgpuGemmKernel.Threads}");
+            Kind = kind;
+            Specifier = specifier;
+            Shapes = IlgpuLaunchShapes.For(_device);
+            _kernels = new IlgpuKernels(_device);
+        }
+        catch
+        {
+            _device?.Dispose();
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// ILGPU's CPU accelerator on a device made for the tiled kernels: 32 threads a warp, 8 warps a
+    /// group (256 threads, the GEMM's tile), one group at a time (ILGPU's default CPU device allows only
+    /// 16 threads a group). Slow by design, one OS thread per GPU thread: for tests.
+    /// </summary>
+    public static IlgpuAccelerator CreateCpu()
+    {
+        var cpu = new CPUDevice(32, 8, 1);
+        var context = Context.Create(builder => builder.CPU(cpu));
+        return new IlgpuAccelerator(context, cpu, BackendKind.IlgpuCpu, "ilgpu-cpu");
+    }
+
+    public override BackendKind Kind { get; }
+    public override string Specifier { get; }
+    public override string Name => _device.AcceleratorType == AcceleratorType.CPU
+        ? $"ILGPU CPU accelerator ({_device.MaxNumThreadsPerGroup} threads a group)"
+        : $"{_device.Name} (ILGPU {_device.AcceleratorType})";
+
+    /// <summary>The ILGPU accelerator underneath (tests and benchmarks).</summary>
+    internal ILGPU.Runtime.Accelerator Device => _device;
+
+    internal IlgpuLaunchShapes Shapes { get; }
+
+    // ---------------------------------------------------------------- memory
+
+    protected override DeviceBuffer<T> AllocateCore<T>(int length)
+        => new IlgpuBuffer<T>(this, length == 0 ? null : _device.Allocate1D<T>(length), length);
+
+    protected override void CopyFromHostCore<T>(ReadOnlySpan<T> source, DeviceView<T> destination)
+    {
+        destination.Dense().CopyFromCPU(_device.DefaultStream, source);
+        // The span may be gone once this returns: the copy must have read it.
+        _device.DefaultStream.Synchronize();
+    }
+
+    protected override void CopyToHostCore<T>(DeviceView<T> source, Span<T> destination)
+    {
+        source.Dense().CopyToCPU(_device.DefaultStream, destination);
+        _device.DefaultStream.Synchronize();
+    }
+
+    protected override void CopyCore<T>(DeviceView<T> source, DeviceView<T> destination)
+        => source.Dense().CopyTo(_device.DefaultStream, destination.Dense());
+
+    protected override void SynchronizeCore() => _device.Synchronize();
+
+    protected override void DisposeCore()
+    {
+        _device.Dispose();
+        _context.Dispose();
+    }
+}
