@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 
@@ -42,6 +43,14 @@ public sealed partial class IlgpuAccelerator : Accelerator
     }
 
     /// <summary>
+    /// The context settings the kernels need: ILGPU.Algorithms, which gives MathF's exp, log, sin, cos
+    /// and tanh their GPU implementations (without it the PTX and OpenCL backends refuse the kernels),
+    /// and full optimisation. Every context an IlgpuAccelerator is made from should be built with it.
+    /// </summary>
+    public static Context.Builder ConfigureContext(Context.Builder builder)
+        => builder.EnableAlgorithms().Optimize(OptimizationLevel.O2);
+
+    /// <summary>
     /// ILGPU's CPU accelerator on a device made for the tiled kernels: 32 threads a warp, 8 warps a
     /// group (256 threads, the GEMM's tile), one group at a time (ILGPU's default CPU device allows only
     /// 16 threads a group). Slow by design, one OS thread per GPU thread: for tests.
@@ -49,7 +58,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
     public static IlgpuAccelerator CreateCpu()
     {
         var cpu = new CPUDevice(32, 8, 1);
-        var context = Context.Create(builder => builder.CPU(cpu));
+        var context = Context.Create(builder => ConfigureContext(builder).CPU(cpu));
         return new IlgpuAccelerator(context, cpu, BackendKind.IlgpuCpu, "ilgpu-cpu");
     }
 
