@@ -26,9 +26,10 @@ public sealed partial class IlgpuAccelerator : Accelerator
         try
         {
             _device = device.CreateAccelerator(context);
-            if (_device.MaxNumThreadsPerGroup < IlgpuGemmKernel.Threads)
-                throw new DeviceUnavailableException(
-                    $"{device.Name} allows {_device.MaxNumThreadsPerGroup} threads a group; the GEMM kernel needs {IlgpuGemmKernel.Threads}");
+            GemmTile = _device.AcceleratorType == AcceleratorType.CPU || _device.MaxNumThreadsPerGroup < 256
+                ? IlgpuGemmTile.Tile16x32 : IlgpuGemmTile.Tile64x64;
+            if (_device.MaxNumThreadsPerGroup < 32)
+                throw new DeviceUnavailableException($"{device.Name} allows {_device.MaxNumThreadsPerGroup} threads a group; the kernels need 32");
             Kind = kind;
             Specifier = specifier;
             Shapes = IlgpuLaunchShapes.For(_device);
@@ -51,9 +52,10 @@ public sealed partial class IlgpuAccelerator : Accelerator
         => builder.EnableAlgorithms().Optimize(OptimizationLevel.O2);
 
     /// <summary>
-    /// ILGPU's CPU accelerator on a device made for the tiled kernels: 32 threads a warp, 8 warps a
-    /// group (256 threads, the GEMM's tile), one group at a time (ILGPU's default CPU device allows only
-    /// 16 threads a group). Slow by design, one OS thread per GPU thread: for tests.
+    /// ILGPU's CPU accelerator on a device made for the tiled kernels: 32 threads a warp, up to 8 warps
+    /// a group (so the GPU's 256-thread GEMM tile can run there too), one group at a time (ILGPU's
+    /// default CPU device allows only 16 threads a group). Slow by design, one OS thread per GPU thread:
+    /// for tests. Its own launches stay at one warp a group.
     /// </summary>
     public static IlgpuAccelerator CreateCpu()
     {
@@ -72,6 +74,12 @@ public sealed partial class IlgpuAccelerator : Accelerator
     internal ILGPU.Runtime.Accelerator Device => _device;
 
     internal IlgpuLaunchShapes Shapes { get; }
+
+    /// <summary>
+    /// The GEMM's group shape: 64x64 tiles on GPUs, 16x32 (one warp) on ILGPU's CPU accelerator. Tests
+    /// set the GPU shape on a CPU accelerator to run the GPU's kernel without a GPU.
+    /// </summary>
+    internal IlgpuGemmTile GemmTile { get; set; }
 
     // ---------------------------------------------------------------- memory
 
@@ -102,3 +110,6 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _context.Dispose();
     }
 }
+
+/// <summary>The GEMM kernel's group shape (see <see cref="IGemmTileShape"/>).</summary>
+internal enum IlgpuGemmTile { Tile64x64, Tile16x32 }

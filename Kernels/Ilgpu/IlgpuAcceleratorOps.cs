@@ -16,9 +16,12 @@ public sealed partial class IlgpuAccelerator
         bool hasBias = !epilogue.Bias.IsNull;
         // Without a bias, C stands in for the unused view (never read).
         var bias = hasBias ? epilogue.Bias : c;
+        var args = new GemmArgs(transA, transB, m, n, k, alpha, beta, hasBias, epilogue.Activation, epilogue.LeakySlope);
         CountLaunch();
-        _kernels.Gemm(IlgpuGemmKernel.Config(m, n), a.Kernel(), b.Kernel(), c.Kernel(), bias.Kernel(),
-            new GemmArgs(transA, transB, m, n, k, alpha, beta, hasBias, epilogue.Activation, epilogue.LeakySlope));
+        if (GemmTile == IlgpuGemmTile.Tile64x64)
+            _kernels.Gemm64x64(IlgpuGemmKernel.Config<GemmTile64x64>(m, n), a.Kernel(), b.Kernel(), c.Kernel(), bias.Kernel(), args);
+        else
+            _kernels.Gemm16x32(IlgpuGemmKernel.Config<GemmTile16x32>(m, n), a.Kernel(), b.Kernel(), c.Kernel(), bias.Kernel(), args);
     }
 
     protected override void ActivationForwardCore(Activation activation, DeviceView<float> x, DeviceView<float> y, float leakySlope)

@@ -14,7 +14,8 @@ public static class IlgpuKernelCatalog
 {
     public static IReadOnlyList<IlgpuKernelEntry> All { get; } =
     [
-        Entry("gemm_tiled", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>)IlgpuGemmKernel.Tiled),
+        Entry("gemm_tiled_64x64", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>)IlgpuGemmKernel.Tiled<GemmTile64x64>),
+        Entry("gemm_tiled_16x32", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>)IlgpuGemmKernel.Tiled<GemmTile16x32>),
         Entry("activation_forward", (Action<ArrayView<float>, ArrayView<float>, int, float>)IlgpuActivationKernels.Forward),
         Entry("activation_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>)IlgpuActivationKernels.Backward),
         Entry("fill", (Action<ArrayView<float>, float>)IlgpuActivationKernels.Fill),

@@ -11,7 +11,8 @@ internal sealed class IlgpuKernels
 {
     public IlgpuKernels(ILGPU.Runtime.Accelerator device)
     {
-        Gemm = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuGemmKernel.Tiled);
+        Gemm64x64 = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuGemmKernel.Tiled<GemmTile64x64>);
+        Gemm16x32 = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuGemmKernel.Tiled<GemmTile16x32>);
         ActivationForward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, float>(IlgpuActivationKernels.Forward);
         ActivationBackward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(IlgpuActivationKernels.Backward);
         Fill = device.LoadStreamKernel<ArrayView<float>, float>(IlgpuActivationKernels.Fill);
@@ -26,7 +27,8 @@ internal sealed class IlgpuKernels
         Gather = device.LoadStreamKernel<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs>(IlgpuGatherKernel.Gather);
     }
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm64x64 { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm16x32 { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, float> ActivationForward { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> ActivationBackward { get; }
     public Action<KernelConfig, ArrayView<float>, float> Fill { get; }

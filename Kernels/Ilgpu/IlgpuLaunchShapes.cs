@@ -14,8 +14,8 @@ internal sealed record IlgpuLaunchShapes(int ElementGroup, int MaxElementGroups,
         if (device.AcceleratorType == ILGPU.Runtime.AcceleratorType.CPU)
         {
             int warp = Pow2AtMost(Math.Max(1, Math.Min(device.WarpSize, 32)));
-            int biasX = Math.Min(IlgpuReduceKernels.MaxBiasX, warp), biasY = Math.Max(1, warp / biasX);
-            return new IlgpuLaunchShapes(warp, Math.Max(1, device.NumMultiprocessors), warp, biasX, biasY);
+            // Bias gradient: one thread a column, so its kernel needs no barrier.
+            return new IlgpuLaunchShapes(warp, Math.Max(1, device.NumMultiprocessors), warp, Math.Min(IlgpuReduceKernels.MaxBiasX, warp), 1);
         }
         int group = Pow2AtMost(Math.Min(256, maxGroup));
         int perMultiprocessor = Math.Max(1, device.MaxNumThreadsPerMultiprocessor / group);

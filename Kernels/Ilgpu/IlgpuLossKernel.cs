@@ -35,20 +35,26 @@ internal static class IlgpuLossKernel
     /// <summary>The largest group (the shared arrays' length); groups are a power of two in size.</summary>
     public const int MaxGroup = 256;
 
+    /// <summary>Groups up to this size sum their partials in one thread instead of a tree.</summary>
+    public const int SequentialSumLimit = 32;
+
     private const int Bernoulli = (int)Likelihood.Bernoulli;
 
     /// <summary>perSampleKl is written only when args.HasKl (otherwise any valid view).</summary>
     public static void Loss(ArrayView<float> logits, ArrayView<float> x, ArrayView<float> stats, ArrayView<float> perSampleLoss,
         ArrayView<float> dlogits, ArrayView<float> dstats, ArrayView<float> perSampleKl, LossArgs args)
     {
-        var reconShare = SharedMemory.Allocate<float>(MaxGroup);
-        var klShare = SharedMemory.Allocate<float>(MaxGroup);
+        // Two halves, alternating between a group's samples: a sample's shares are written only after
+        // the barriers of the one before, so thread 0 may still read the previous sample's half.
+        var reconShare = SharedMemory.Allocate<float>(2 * MaxGroup);
+        var klShare = SharedMemory.Allocate<float>(2 * MaxGroup);
         int t = Group.IdxX, size = Group.DimX;
         int features = args.Features, latent = args.Latent;
 
         // The loop bound depends on the group index only: every thread of a group reaches each barrier.
         for (int i = Grid.IdxX; i < args.Rows; i += Grid.DimX)
         {
+            int half = (i / Grid.DimX) % 2 * MaxGroup;
             float recon = 0f;
             int rowStart = i * features;
             for (int d = t; d < features; d += size)
@@ -84,25 +90,43 @@ internal static class IlgpuLossKernel
                 dstats[statsRow + latent + j] = args.Beta * 0.5f * (variance - 1f);
             }
 
-            reconShare[t] = recon;
-            klShare[t] = kl;
+            reconShare[half + t] = recon;
+            klShare[half + t] = kl;
             Group.Barrier();
-            for (int stride = size / 2; stride > 0; stride >>= 1)
+            if (size <= SequentialSumLimit)
             {
-                if (t < stride)
+                // A warp or less (ILGPU's CPU accelerator): one thread adds the partial sums in order,
+                // since there every barrier is an OS wait of every thread.
+                if (t == 0)
                 {
-                    reconShare[t] += reconShare[t + stride];
-                    klShare[t] += klShare[t + stride];
+                    float reconTotal = 0f, klTotal = 0f;
+                    for (int r = 0; r < size; r++)
+                    {
+                        reconTotal += reconShare[half + r];
+                        klTotal += klShare[half + r];
+                    }
+                    Write(perSampleLoss, perSampleKl, args, i, reconTotal, klTotal);
                 }
-                Group.Barrier();
             }
-            if (t == 0)
+            else
             {
-                perSampleLoss[i] = reconShare[0] + args.Beta * klShare[0];
-                if (args.HasKl != 0) perSampleKl[i] = klShare[0];
+                for (int stride = size / 2; stride > 0; stride >>= 1)
+                {
+                    if (t < stride)
+                    {
+                        reconShare[half + t] += reconShare[half + t + stride];
+                        klShare[half + t] += klShare[half + t + stride];
+                    }
+                    Group.Barrier();
+                }
+                if (t == 0) Write(perSampleLoss, perSampleKl, args, i, reconShare[half], klShare[half]);
             }
-            // The next sample overwrites the shares only after thread 0 has read them.
-            Group.Barrier();
         }
+    }
+
+    private static void Write(ArrayView<float> perSampleLoss, ArrayView<float> perSampleKl, LossArgs args, int i, float recon, float kl)
+    {
+        perSampleLoss[i] = recon + args.Beta * kl;
+        if (args.HasKl != 0) perSampleKl[i] = kl;
     }
 }

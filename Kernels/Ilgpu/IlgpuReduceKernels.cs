@@ -12,8 +12,8 @@ internal static class IlgpuReduceKernels
     /// <summary>The largest group a reduction here may run with (its shared arrays are this long).</summary>
     public const int MaxGroup = 256;
 
-    /// <summary>Bias-gradient groups are BiasX columns by BiasY row-strided threads, at most 16 x 16.</summary>
-    public const int MaxBiasX = 16, MaxBiasY = 16;
+    /// <summary>Bias-gradient groups are BiasX columns by BiasY row-strided threads, at most 32 x 16.</summary>
+    public const int MaxBiasX = 32, MaxBiasY = 16;
 
     /// <summary>
     /// result[0] = sum of values, by one group (a power of two in size): each thread a Kahan-compensated
@@ -58,6 +58,12 @@ internal static class IlgpuReduceKernels
             float sum = 0f;
             if (j < cols)
                 for (int i = ty; i < rows; i += height) sum += dy[i * cols + j];
+            if (height == 1)
+            {
+                // One thread a column (ILGPU's CPU accelerator): nothing to share, no barrier.
+                if (j < cols) dbias[j] = sum;
+                continue;
+            }
             share[ty * Stride + tx] = sum;
             Group.Barrier();
             if (ty == 0 && j < cols)
