@@ -33,7 +33,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
             Kind = kind;
             Specifier = specifier;
             Shapes = IlgpuLaunchShapes.For(_device);
-            _kernels = new IlgpuKernels(_device);
+            _kernels = LoadKernels(_device, device);
         }
         catch
         {
@@ -62,6 +62,19 @@ public sealed partial class IlgpuAccelerator : Accelerator
         var cpu = new CPUDevice(32, 8, 1);
         var context = Context.Create(builder => ConfigureContext(builder).CPU(cpu));
         return new IlgpuAccelerator(context, cpu, BackendKind.IlgpuCpu, "ilgpu-cpu");
+    }
+
+    private static IlgpuKernels LoadKernels(ILGPU.Runtime.Accelerator accelerator, Device device)
+    {
+        try
+        {
+            return new IlgpuKernels(accelerator);
+        }
+        catch (Exception e) when (e is InternalCompilerException or NotSupportedException)
+        {
+            throw new InvalidOperationException($"the ILGPU kernels do not compile for {device.Name}: {e.Message} " +
+                "(a context for IlgpuAccelerator is built with IlgpuAccelerator.ConfigureContext)", e);
+        }
     }
 
     public override BackendKind Kind { get; }
