@@ -10,7 +10,7 @@ public enum Activation { Identity = 0, Relu = 1, LeakyRelu = 2, Tanh = 3, Sigmoi
 public enum Likelihood { Bernoulli = 0, Gaussian = 1 }
 
 /// <summary>The accelerator families.</summary>
-public enum BackendKind { Cpu, OpenCL, Cuda }
+public enum BackendKind { Cpu, OpenCL, Cuda, IlgpuCpu }
 
 /// <summary>
 /// Philox stream numbers: the third counter word, so that the different random draws of one step never

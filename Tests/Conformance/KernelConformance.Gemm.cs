@@ -41,7 +41,7 @@ public abstract partial class KernelConformance
     [DataRow(784, 400, 128, Transpose.T, Transpose.N)]
     [DataRow(40, 400, 128, Transpose.T, Transpose.N)]
     public void GemmMatchesReferenceOnTheVaeShapes(int m, int n, int k, Transpose ta, Transpose tb)
-        => CheckGemm(ta, tb, m, n, k, alpha: 1f, beta: 0f, Activation.Relu, withBias: true, seed: m + n + k);
+        => CheckGemm(ta, tb, Shape(m), Shape(n), Shape(k), alpha: 1f, beta: 0f, Activation.Relu, withBias: true, seed: m + n + k);
 
     [TestMethod]
     [DataRow(17, 33, 9)]
@@ -71,7 +71,7 @@ public abstract partial class KernelConformance
             CheckGemm(ta, tb, 19, 37, 23, alpha: 1.5f, beta: 0f, activation, withBias, seed: 21);
             CheckGemm(ta, tb, 13, 29, 41, alpha: 1f, beta: -0.5f, activation, withBias, seed: 22);
         }
-        CheckGemm(Transpose.N, Transpose.T, 128, 400, 784, alpha: 1f, beta: 0f, activation, withBias: true, seed: 23);
+        CheckGemm(Transpose.N, Transpose.T, Shape(128), Shape(400), Shape(784), alpha: 1f, beta: 0f, activation, withBias: true, seed: 23);
     }
 
     [TestMethod]
@@ -108,7 +108,7 @@ public abstract partial class KernelConformance
     [TestMethod]
     public void GemmIsBitIdenticalRunToRun()
     {
-        const int m = 128, n = 400, k = 784;
+        int m = Shape(128), n = Shape(400), k = Shape(784);
         using var a = Upload(RandomFloats(41, m * k));
         using var b = Upload(RandomFloats(42, n * k));
         using var c = Acc.Allocate<float>(m * n);

@@ -1,5 +1,6 @@
 using IlgpuVae.Kernels;
 using IlgpuVae.Kernels.Cpu;
+using IlgpuVae.Kernels.Ilgpu;
 using IlgpuVae.Model;
 using IlgpuVae.Tests.OpenCL;
 using IlgpuVae.Training.Loop;
@@ -16,12 +17,18 @@ public sealed class StepCostTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static Accelerator Open(string device) => device == "cpu" ? new CpuAccelerator() : OpenCLTestDevice.Open();
+    private static Accelerator Open(string device) => device switch
+    {
+        "cpu" => new CpuAccelerator(),
+        "ilgpu-cpu" => IlgpuAccelerator.CreateCpu(),
+        _ => OpenCLTestDevice.Open(),
+    };
 
     [TestMethod]
     [DataRow("cpu", new[] { 400 })]
     [DataRow("opencl", new[] { 400 })]
     [DataRow("opencl", new[] { 256, 128 })]
+    [DataRow("ilgpu-cpu", new[] { 64 })]
     public void AStepEnqueuesAFixedNumberOfLaunchesAndNoHostRoundTrip(string device, int[] hidden)
     {
         var data = FashionMnist.Full;
@@ -50,7 +57,7 @@ public sealed class StepCostTests
             Assert.AreEqual(0, cost.Allocations, "no allocation inside a step");
             Assert.AreEqual(0, cost.DeviceToDevice);
         }
-        if (acc is KernelAccelerator)
+        if (acc is KernelAccelerator or IlgpuAccelerator)
         {
             // gather, per layer a GEMM with fused bias and activation forward and two or three GEMMs and
             // a bias gradient backward, sampling, the fused loss, the loss sum and Adam: a few dozen.

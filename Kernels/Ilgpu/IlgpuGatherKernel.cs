@@ -1,0 +1,38 @@
+using ILGPU;
+
+namespace IlgpuVae.Kernels.Ilgpu;
+
+/// <summary>
+/// A training batch from the device-resident uint8 data set (port of Sources/gather.cl):
+/// out[i, d] = data[idx[i], d] * (1f / 255f), optionally binarised with u(e) &lt; value, u the Philox
+/// uniform of output element e. One thread covers the four elements of one Philox block.
+/// </summary>
+internal static class IlgpuGatherKernel
+{
+    public static void Gather(ArrayView<byte> data, ArrayView<int> indices, ArrayView<float> output, int features,
+        int binarize, PhiloxArgs random)
+    {
+        int count = output.IntLength, groups = (count + 3) / 4, samples = data.IntLength / features;
+        for (int group = Grid.GlobalIndex.X; group < groups; group += Grid.DimX * Group.DimX)
+        {
+            uint w0 = 0u, w1 = 0u, w2 = 0u, w3 = 0u;
+            if (binarize != 0) (w0, w1, w2, w3) = random.Block((uint)group);
+            int first = group * 4, lanes = IntrinsicMath.Min(4, count - first);
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int e = first + lane, r = e / features, d = e - r * features;
+                int index = indices[r];
+                float value;
+                // The host owns index validity; an out-of-range row becomes NaN instead of a wild read.
+                if (index < 0 || index >= samples) value = float.NaN;
+                else
+                {
+                    value = data[index * features + d] * (1f / 255f);
+                    uint word = lane == 0 ? w0 : lane == 1 ? w1 : lane == 2 ? w2 : w3;
+                    if (binarize != 0) value = Philox.Uniform(word) < value ? 1f : 0f;
+                }
+                output[e] = value;
+            }
+        }
+    }
+}

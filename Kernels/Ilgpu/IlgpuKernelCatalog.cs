@@ -1,0 +1,33 @@
+using System.Reflection;
+using ILGPU;
+
+namespace IlgpuVae.Kernels.Ilgpu;
+
+/// <summary>One kernel of the ILGPU backend: its name, its method, and whether it is explicitly grouped.</summary>
+public sealed record IlgpuKernelEntry(string Name, MethodInfo Method, bool ExplicitlyGrouped);
+
+/// <summary>
+/// Every kernel the ILGPU backend loads, for the checks that compile each of them ahead of a device
+/// (PTX through ptxas). Every kernel here is explicitly grouped: the launch sizes its groups.
+/// </summary>
+public static class IlgpuKernelCatalog
+{
+    public static IReadOnlyList<IlgpuKernelEntry> All { get; } =
+    [
+        Entry("gemm_tiled_64x64", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>)IlgpuGemmKernel.Tiled<GemmTile64x64>),
+        Entry("gemm_tiled_16x32", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>)IlgpuGemmKernel.Tiled<GemmTile16x32>),
+        Entry("activation_forward", (Action<ArrayView<float>, ArrayView<float>, int, float>)IlgpuActivationKernels.Forward),
+        Entry("activation_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>)IlgpuActivationKernels.Backward),
+        Entry("fill", (Action<ArrayView<float>, float>)IlgpuActivationKernels.Fill),
+        Entry("reduce_sum", (Action<ArrayView<float>, ArrayView<float>>)IlgpuReduceKernels.Sum),
+        Entry("bias_gradient", (Action<ArrayView<float>, ArrayView<float>, int, int>)IlgpuReduceKernels.BiasGradient),
+        Entry("sample_latent", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, PhiloxArgs>)IlgpuSamplingKernel.Forward),
+        Entry("sample_latent_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>)IlgpuSamplingKernel.Backward),
+        Entry("philox_blocks", (Action<ArrayView<uint>, ArrayView<uint>, ArrayView<uint>>)IlgpuSamplingKernel.Blocks),
+        Entry("vae_loss", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LossArgs>)IlgpuLossKernel.Loss),
+        Entry("adam_step", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>)IlgpuAdamKernel.Step),
+        Entry("gather_batch", (Action<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs>)IlgpuGatherKernel.Gather),
+    ];
+
+    private static IlgpuKernelEntry Entry(string name, Delegate kernel) => new(name, kernel.Method, ExplicitlyGrouped: true);
+}

@@ -1,0 +1,44 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace IlgpuVae.Kernels.Ilgpu;
+
+/// <summary>
+/// The typed launchers of every kernel, loaded once per accelerator (ILGPU compiles each on load).
+/// Each launcher enqueues on the device's default stream; the first argument is the launch's groups.
+/// </summary>
+internal sealed class IlgpuKernels
+{
+    public IlgpuKernels(ILGPU.Runtime.Accelerator device)
+    {
+        Gemm64x64 = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuGemmKernel.Tiled<GemmTile64x64>);
+        Gemm16x32 = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuGemmKernel.Tiled<GemmTile16x32>);
+        ActivationForward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, float>(IlgpuActivationKernels.Forward);
+        ActivationBackward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(IlgpuActivationKernels.Backward);
+        Fill = device.LoadStreamKernel<ArrayView<float>, float>(IlgpuActivationKernels.Fill);
+        ReduceSum = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(IlgpuReduceKernels.Sum);
+        BiasGradient = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(IlgpuReduceKernels.BiasGradient);
+        SampleLatent = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, PhiloxArgs>(IlgpuSamplingKernel.Forward);
+        SampleLatentBackward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(IlgpuSamplingKernel.Backward);
+        PhiloxBlocks = device.LoadStreamKernel<ArrayView<uint>, ArrayView<uint>, ArrayView<uint>>(IlgpuSamplingKernel.Blocks);
+        VaeLoss = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, LossArgs>(IlgpuLossKernel.Loss);
+        Adam = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>(IlgpuAdamKernel.Step);
+        Gather = device.LoadStreamKernel<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs>(IlgpuGatherKernel.Gather);
+    }
+
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm64x64 { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm16x32 { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, float> ActivationForward { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> ActivationBackward { get; }
+    public Action<KernelConfig, ArrayView<float>, float> Fill { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>> ReduceSum { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> BiasGradient { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, PhiloxArgs> SampleLatent { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SampleLatentBackward { get; }
+    public Action<KernelConfig, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>> PhiloxBlocks { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, LossArgs> VaeLoss { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs> Adam { get; }
+    public Action<KernelConfig, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs> Gather { get; }
+}

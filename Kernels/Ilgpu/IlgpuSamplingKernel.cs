@@ -1,0 +1,76 @@
+using ILGPU;
+
+namespace IlgpuVae.Kernels.Ilgpu;
+
+/// <summary>The Philox key and counter words of a draw, as one kernel argument.</summary>
+internal readonly struct PhiloxArgs
+{
+    public PhiloxArgs(RandomSource random)
+    {
+        SeedLow = (uint)random.Seed; SeedHigh = (uint)(random.Seed >> 32); Step = random.Step; Stream = random.Stream;
+    }
+
+    public readonly uint SeedLow, SeedHigh, Step, Stream;
+
+    /// <summary>The contract's block for element group (index / 4): counter (group, step, stream, 0), key the seed.</summary>
+    public (uint, uint, uint, uint) Block(uint group) => Philox.Block(group, Step, Stream, 0u, SeedLow, SeedHigh);
+}
+
+/// <summary>
+/// The reparameterisation z = mu + exp(logvar / 2) eps fused with the Gaussian draw, its backward, and
+/// raw Philox blocks (known-answer checks of a device); ports of Sources/sampling.cl. The draw calls
+/// Kernels/Philox.cs itself, the spec and the CPU backend's code: one thread draws one block and
+/// serves its four elements with the same Box–Muller (MathF log, sqrt, cos, sin, in the same order),
+/// so where the device's math is .NET's (ILGPU's CPU accelerator) eps is bit-identical to the CPU
+/// backend's.
+/// </summary>
+internal static class IlgpuSamplingKernel
+{
+    /// <summary>stats is rows x (mu | logvar); count = rows * latent elements of eps and z.</summary>
+    public static void Forward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, int latent, PhiloxArgs random)
+    {
+        int count = eps.IntLength, groups = (count + 3) / 4;
+        for (int group = Grid.GlobalIndex.X; group < groups; group += Grid.DimX * Group.DimX)
+        {
+            var (w0, w1, w2, w3) = random.Block((uint)group);
+            int first = group * 4, lanes = IntrinsicMath.Min(4, count - first);
+            var (n0, n1) = Philox.BoxMuller(w0, w1);
+            float n2 = 0f, n3 = 0f;
+            if (lanes > 2) (n2, n3) = Philox.BoxMuller(w2, w3);
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int e = first + lane, i = e / latent, j = e - i * latent;
+                float mu = stats[i * 2 * latent + j], logvar = stats[i * 2 * latent + latent + j];
+                float normal = lane == 0 ? n0 : lane == 1 ? n1 : lane == 2 ? n2 : n3;
+                eps[e] = normal;
+                z[e] = mu + MathF.Exp(0.5f * logvar) * normal;
+            }
+        }
+    }
+
+    /// <summary>Accumulates into dstats (the loss kernel wrote the KL gradient there first).</summary>
+    public static void Backward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dstats, int latent)
+    {
+        int count = eps.IntLength;
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+        {
+            int i = e / latent, j = e - i * latent;
+            int mu = i * 2 * latent + j, logvar = mu + latent;
+            float g = dz[e];
+            dstats[mu] += g;
+            dstats[logvar] += g * eps[e] * 0.5f * MathF.Exp(0.5f * stats[logvar]);
+        }
+    }
+
+    /// <summary>output[4q .. 4q+3] = Philox4x32-10(counters[4q .. 4q+3], keys[2q .. 2q+1]).</summary>
+    public static void Blocks(ArrayView<uint> counters, ArrayView<uint> keys, ArrayView<uint> output)
+    {
+        int blocks = counters.IntLength / 4;
+        for (int q = Grid.GlobalIndex.X; q < blocks; q += Grid.DimX * Group.DimX)
+        {
+            var (w0, w1, w2, w3) = Philox.Block(counters[4 * q], counters[4 * q + 1], counters[4 * q + 2], counters[4 * q + 3],
+                keys[2 * q], keys[2 * q + 1]);
+            output[4 * q] = w0; output[4 * q + 1] = w1; output[4 * q + 2] = w2; output[4 * q + 3] = w3;
+        }
+    }
+}
