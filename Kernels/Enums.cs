@@ -9,8 +9,11 @@ public enum Activation { Identity = 0, Relu = 1, LeakyRelu = 2, Tanh = 3, Sigmoi
 /// <summary>Decoder likelihood p(x|z). The numeric values are shared with the kernel sources.</summary>
 public enum Likelihood { Bernoulli = 0, Gaussian = 1 }
 
-/// <summary>The accelerator families.</summary>
-public enum BackendKind { Cpu, OpenCL, Cuda }
+/// <summary>
+/// The accelerator families: the managed SIMD CPU backend, OpenCL and CUDA (through ILGPU), and ILGPU's
+/// CPU accelerator (IlgpuCpu, for kernel debugging and tests). New kinds are appended: the values are stable.
+/// </summary>
+public enum BackendKind { Cpu, OpenCL, Cuda, IlgpuCpu }
 
 /// <summary>
 /// Philox stream numbers: the third counter word, so that the different random draws of one step never
