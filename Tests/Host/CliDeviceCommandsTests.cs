@@ -31,6 +31,7 @@ public sealed class CliDeviceCommandsTests
         foreach (var g in gemms) Assert.IsGreaterThan(0.0, g.GetProperty("gflops").GetDouble());
         var training = lines.Single(l => l.GetProperty("type").GetString() == "training");
         Assert.AreEqual(32, training.GetProperty("batch_size").GetInt32());
+        Assert.IsFalse(lines.Any(l => l.GetProperty("type").GetString() == "gemm_vs_cublas"), "cuBLAS is compared (and loaded) on CUDA devices only");
         Assert.IsGreaterThan(0.0, training.GetProperty("samples_per_s").GetDouble());
     }
 
