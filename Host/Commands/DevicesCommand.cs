@@ -36,7 +36,7 @@ public sealed class DevicesCommand : Command
             string? reason;
             try { devices = provider.Enumerate(out reason); }
             catch (Exception e) { devices = []; reason = $"enumeration failed: {e.Message}"; }
-            context.Out.WriteLine($"{Heading(provider.Kind)}:");
+            context.Out.WriteLine(Heading(provider.Kind));
             if (devices.Count == 0)
             {
                 context.Out.WriteLine($"  unavailable: {reason ?? "no devices"}");
@@ -55,13 +55,13 @@ public sealed class DevicesCommand : Command
         return ExitCodes.Ok;
     }
 
-    /// <summary>A backend's heading: its name and what runs the kernels.</summary>
+    /// <summary>A backend's heading: its name, a colon (scripts look for "CUDA:"), and what runs the kernels.</summary>
     private static string Heading(BackendKind kind) => kind switch
     {
-        BackendKind.Cpu => "CPU (managed SIMD backend)",
-        BackendKind.IlgpuCpu => "ILGPU CPU (kernel debugging and tests)",
-        BackendKind.Cuda => "CUDA (ILGPU)",
-        BackendKind.OpenCL => "OpenCL (ILGPU)",
-        _ => Devices.DisplayName(kind),
+        BackendKind.Cpu => "CPU: the managed SIMD backend",
+        BackendKind.IlgpuCpu => "ILGPU CPU: ILGPU's CPU accelerator, for kernel debugging and tests",
+        BackendKind.Cuda => "CUDA: through ILGPU",
+        BackendKind.OpenCL => "OpenCL: through ILGPU",
+        _ => $"{Devices.DisplayName(kind)}:",
     };
 }

@@ -40,11 +40,11 @@ public sealed class CliDeviceCommandsTests
     {
         var result = CliRunner.Run("devices");
         Assert.AreEqual(ExitCodes.Ok, result.ExitCode, result.Error);
-        StringAssert.Contains(result.Out, "CPU (managed SIMD backend):\n  cpu ");
+        StringAssert.Contains(result.Out, "CPU: the managed SIMD backend\n  cpu ");
         StringAssert.Contains(result.Out, "\n  ilgpu-cpu ");
         StringAssert.Contains(result.Out, "slow by design");
-        StringAssert.Contains(result.Out, "CUDA (ILGPU):\n");
-        StringAssert.Contains(result.Out, "OpenCL (ILGPU):\n");
+        StringAssert.Contains(result.Out, "CUDA: through ILGPU\n");
+        StringAssert.Contains(result.Out, "OpenCL: through ILGPU\n");
         StringAssert.Contains(result.Out, $"\nauto: {Devices.ResolveAuto()}\n");
         foreach (var device in Devices.Provider(BackendKind.OpenCL).Enumerate(out _).Where(d => !d.IsUsable))
         {
