@@ -10,7 +10,7 @@ public sealed class ModelFileException(string message, Exception? inner = null) 
 /// <summary>Options and argument handling that several commands share.</summary>
 public static class SharedOptions
 {
-    public const string DeviceHelp = "cpu, opencl[:N], cuda[:N] or auto (the first CUDA GPU, else the first OpenCL GPU, else cpu)";
+    public const string DeviceHelp = "cpu, ilgpu-cpu, cuda[:N], opencl[:N] or auto (the first CUDA GPU, else the first OpenCL GPU, else cpu)";
 
     public static OptionSpec DeviceOption(string fallback = "cpu") => new("--device", "D", $"device: {DeviceHelp}", fallback);
 

@@ -24,6 +24,8 @@ public sealed class BenchCommand : Command
         "hot code as in a warm epoch: a 0.2 s block with (almost) no JIT compilation whose time per step\n" +
         "is within 3% of the block before (20 s at most, or --warmup if longer). Then it times --steps\n" +
         "steps in up to 5 blocks and reports the median block's samples/s.\n" +
+        "On a CUDA device it also puts our GEMM beside cuBLAS (through ILGPU.Algorithms) on the same\n" +
+        "GPU: the VAE's shapes and 4096^3, plain GEMMs on the same inputs, with how far the results differ.\n" +
         "With --json, one JSON object a line.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
@@ -68,6 +70,8 @@ public sealed class BenchCommand : Command
                 context.Out.WriteLine($"{g.Shape,-14} {g.TransA}{g.TransB,-3} {g.M,5} {g.N,5} {g.K,5} {g.Milliseconds.ToString("F4", c),9} {g.Gflops.ToString("F1", c),9}");
         }
 
+        if (accelerator.Kind == BackendKind.Cuda) CompareWithCuBlas(accelerator, repeats, json, context);
+
         var settings = new TrainingBenchmarkSettings { MinWarmupSeconds = warmupSeconds };
         var training = TrainingBenchmark.Run(accelerator, batch, steps, settings);
         if (json)
@@ -94,6 +98,42 @@ public sealed class BenchCommand : Command
                 (training.WarmupSettled ? "" : " (stopped at the time limit before the step time settled: the machine may be busy)"));
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Our GEMM beside cuBLAS on the same GPU. cuBLAS is a yardstick, not a dependency: without it (no
+    /// libcublas on the machine) the line says why and the bench goes on.
+    /// </summary>
+    private static void CompareWithCuBlas(Accelerator accelerator, int repeats, bool json, CommandContext context)
+    {
+        var c = CultureInfo.InvariantCulture;
+        IReadOnlyList<CuBlasComparisonResult> rows;
+        try
+        {
+            rows = CuBlasComparison.Run(accelerator, repeats);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            if (json) context.Out.WriteLine(new JsonObject { ["type"] = "gemm_vs_cublas", ["device"] = accelerator.Specifier, ["error"] = e.Message }.ToJsonString(Json));
+            else context.Out.WriteLine($"cuBLAS comparison: unavailable: {e.Message}");
+            return;
+        }
+        if (!json) context.Out.WriteLine($"{"gemm vs cuBLAS",-14} {"op",-4} {"m",5} {"n",5} {"k",5} {"ours GFLOP/s",13} {"cuBLAS GFLOP/s",15} {"ours/cuBLAS",12} {"rel. diff",10}");
+        foreach (var r in rows)
+        {
+            if (json)
+                context.Out.WriteLine(new JsonObject
+                {
+                    ["type"] = "gemm_vs_cublas", ["device"] = accelerator.Specifier, ["shape"] = r.Shape, ["trans_a"] = r.TransA.ToString(),
+                    ["trans_b"] = r.TransB.ToString(), ["m"] = r.M, ["n"] = r.N, ["k"] = r.K,
+                    ["ours_ms"] = Math.Round(r.OursMilliseconds, 4), ["cublas_ms"] = Math.Round(r.CuBlasMilliseconds, 4),
+                    ["ours_gflops"] = Math.Round(r.OursGflops, 2), ["cublas_gflops"] = Math.Round(r.CuBlasGflops, 2),
+                    ["ratio"] = Math.Round(r.Ratio, 4), ["relative_difference"] = r.RelativeDifference,
+                }.ToJsonString(Json));
+            else
+                context.Out.WriteLine($"{r.Shape,-14} {r.TransA}{r.TransB,-3} {r.M,5} {r.N,5} {r.K,5} {r.OursGflops.ToString("F1", c),13} " +
+                    $"{r.CuBlasGflops.ToString("F1", c),15} {r.Ratio.ToString("F2", c),12} {r.RelativeDifference.ToString("E1", c),10}");
+        }
     }
 
     /// <summary>The largest --warmup accepted, in seconds.</summary>

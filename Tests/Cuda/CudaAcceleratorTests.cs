@@ -11,7 +11,7 @@ public sealed class CudaAcceleratorTests
     {
         try
         {
-            return (CudaAccelerator)Devices.Open("cuda");
+            return (CudaAccelerator)Devices.OpenHandWritten("cuda");
         }
         catch (DeviceUnavailableException e)
         {
@@ -29,7 +29,7 @@ public sealed class CudaAcceleratorTests
         Assert.IsTrue(cuda.ComputeCapability >= 50);
         Assert.IsTrue(cuda.Limits.MaxWorkGroupSize >= 512 && cuda.Limits.LocalMemoryBytes >= 16 * 1024 && cuda.Limits.ComputeUnits > 0);
         Assert.AreEqual(32, cuda.Limits.SimdWidth);
-        var listed = Devices.Provider(BackendKind.Cuda).Enumerate(out string? reason);
+        var listed = Devices.HandWrittenProvider(BackendKind.Cuda).Enumerate(out string? reason);
         Assert.IsNull(reason);
         Assert.AreEqual(cuda.DeviceName, listed[0].Name);
     }

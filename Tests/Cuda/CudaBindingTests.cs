@@ -197,16 +197,16 @@ public sealed class CudaBindingTests
     [TestMethod]
     public void MissingDriverIsAReasonNotAnException()
     {
-        var provider = Devices.Provider(BackendKind.Cuda);
+        var provider = Devices.HandWrittenProvider(BackendKind.Cuda);
         var devices = provider.Enumerate(out string? reason);
         if (CudaDriverApi.TryGet(out _) is not null && devices.Count > 0)
             Assert.Inconclusive($"this machine has CUDA devices: {string.Join(", ", devices.Select(d => d.Name))}");
         Assert.AreEqual(0, devices.Count);
         Assert.IsFalse(string.IsNullOrWhiteSpace(reason));
         if (CudaDriverApi.TryGet(out _) is null) StringAssert.Contains(reason, CudaDriverApi.LibraryCandidates[0]);
-        var error = Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.Open("cuda"));
+        var error = Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.OpenHandWritten("cuda"));
         StringAssert.Contains(error.Message, reason!);
-        Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.Open("cuda:1"));
+        Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.OpenHandWritten("cuda:1"));
     }
 
     [TestMethod]

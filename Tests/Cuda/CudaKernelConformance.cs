@@ -7,5 +7,5 @@ namespace IlgpuVae.Tests.Cuda;
 [TestClass]
 public sealed class CudaKernelConformance : KernelConformance
 {
-    protected override Accelerator CreateAccelerator() => Devices.Open("cuda");
+    protected override Accelerator CreateAccelerator() => Devices.OpenHandWritten("cuda");
 }

@@ -11,7 +11,7 @@ public sealed class OpenCLBindingTests
     [TestMethod]
     public void EnumeratesEveryDeviceWithItsProperties()
     {
-        var devices = Devices.Provider(BackendKind.OpenCL).Enumerate(out string? reason);
+        var devices = Devices.HandWrittenProvider(BackendKind.OpenCL).Enumerate(out string? reason);
         if (devices.Count == 0)
         {
             if (Conformance.KernelConformance.IsCi) Assert.Fail($"OpenCL is required in CI: {reason}");
@@ -46,8 +46,8 @@ public sealed class OpenCLBindingTests
         Assert.AreEqual(BackendKind.OpenCL, acc.Kind);
         Assert.AreEqual("opencl:0", acc.Specifier);
         Assert.IsTrue(acc.Limits.MaxWorkGroupSize >= 1 && acc.Limits.LocalMemoryBytes > 0);
-        int count = Devices.Provider(BackendKind.OpenCL).Enumerate(out _).Count;
-        var e = Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.Open($"opencl:{count}"));
+        int count = Devices.HandWrittenProvider(BackendKind.OpenCL).Enumerate(out _).Count;
+        var e = Assert.ThrowsExactly<DeviceUnavailableException>(() => Devices.OpenHandWritten($"opencl:{count}"));
         StringAssert.Contains(e.Message, $"{count} device(s)");
     }
 

@@ -7,7 +7,7 @@ namespace IlgpuVae.Tests.OpenCL;
 [TestClass]
 public sealed class OpenCLKernelConformance : KernelConformance
 {
-    protected override Accelerator CreateAccelerator() => Devices.Open("opencl");
+    protected override Accelerator CreateAccelerator() => Devices.OpenHandWritten("opencl");
     protected override bool RequiredInCi => true;
 }
 
@@ -20,7 +20,7 @@ public sealed class OpenCLGpuConfigurationConformance : KernelConformance
 {
     protected override Accelerator CreateAccelerator()
     {
-        var acc = (KernelAccelerator)Devices.Open("opencl");
+        var acc = (KernelAccelerator)Devices.OpenHandWritten("opencl");
         acc.TuningLimits = acc.Limits with { IsGpu = true };
         return acc;
     }
@@ -38,7 +38,7 @@ public sealed class OpenCLSmallKernelLimitConformance : KernelConformance
 {
     protected override Accelerator CreateAccelerator()
     {
-        var acc = (KernelAccelerator)Devices.Open("opencl");
+        var acc = (KernelAccelerator)Devices.OpenHandWritten("opencl");
         acc.TuningLimits = acc.Limits with { IsGpu = true };
         acc.KernelWorkGroupLimitOverride = 64;
         return acc;

@@ -14,7 +14,7 @@ internal static class OpenCLTestDevice
     {
         try
         {
-            return (OpenCLAccelerator)Devices.Open("opencl");
+            return (OpenCLAccelerator)Devices.OpenHandWritten("opencl");
         }
         catch (DeviceUnavailableException e)
         {

@@ -16,11 +16,13 @@ public sealed record GemmBenchmarkResult(string Shape, Transpose TransA, Transpo
 /// </summary>
 public static class GemmBenchmark
 {
-    private sealed record Shape(string Name, Transpose TransA, Transpose TransB, int M, int N, int K, Activation? Epilogue);
+    /// <summary>One GEMM of the benchmark: row-major C[M,N] = op(A) op(B), with a fused bias and activation when Epilogue is set.</summary>
+    public sealed record Shape(string Name, Transpose TransA, Transpose TransB, int M, int N, int K, Activation? Epilogue);
 
     private const int Batch = 128, Input = 784, Hidden = 400, Latent = 20;
 
-    private static readonly Shape[] VaeShapes =
+    /// <summary>The GEMMs of one training step of the default VAE at batch 128.</summary>
+    public static IReadOnlyList<Shape> VaeShapes { get; } =
     [
         new("enc1 forward", Transpose.N, Transpose.T, Batch, Hidden, Input, Activation.Relu),
         new("enc2 forward", Transpose.N, Transpose.T, Batch, 2 * Latent, Hidden, Activation.Identity),
@@ -46,7 +48,7 @@ public static class GemmBenchmark
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
-        var results = new List<GemmBenchmarkResult>(VaeShapes.Length);
+        var results = new List<GemmBenchmarkResult>(VaeShapes.Count);
         foreach (var shape in VaeShapes) results.Add(Time(accelerator, shape, repeats));
         return results;
     }
@@ -79,7 +81,8 @@ public static class GemmBenchmark
         return new GemmBenchmarkResult(shape.Name, shape.TransA, shape.TransB, shape.M, shape.N, shape.K, median, gflops);
     }
 
-    private static float[] RandomValues(Random random, int length)
+    /// <summary>Uniform values in [-1, 1) from a seeded generator: the same inputs on every backend.</summary>
+    public static float[] RandomValues(Random random, int length)
     {
         var values = new float[length];
         for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
