@@ -57,20 +57,7 @@ public static class Devices
         new Ilgpu.IlgpuOpenCLProvider(),
     ];
 
-    /// <summary>
-    /// The hand-written OpenCL C / NVRTC backends that ILGPU replaces. No specifier reaches them any more;
-    /// only their own tests open them (<see cref="OpenHandWritten"/>), and they go away together.
-    /// </summary>
-    internal static IReadOnlyList<IBackendProvider> HandWrittenProviders { get; } =
-    [
-        new OpenCL.OpenCLProvider(),
-        new Cuda.CudaProvider(),
-    ];
-
     public static IBackendProvider Provider(BackendKind kind) => Providers.First(p => p.Kind == kind);
-
-    /// <summary>A hand-written backend's provider (their tests only; see <see cref="HandWrittenProviders"/>).</summary>
-    internal static IBackendProvider HandWrittenProvider(BackendKind kind) => HandWrittenProviders.First(p => p.Kind == kind);
 
     /// <summary>The backend's name as users write it in prose: CPU, ILGPU CPU, OpenCL, CUDA.</summary>
     public static string DisplayName(BackendKind kind) => kind switch
@@ -88,27 +75,11 @@ public static class Devices
     /// device N. A device that is missing or that ILGPU cannot use is a DeviceUnavailableException that
     /// says why; a malformed specifier an ArgumentException.
     /// </summary>
-    public static Accelerator Open(string specifier) => Open(specifier, Providers);
-
-    /// <summary>Opens a specifier on the hand-written backends (their tests only; see <see cref="HandWrittenProviders"/>).</summary>
-    internal static Accelerator OpenHandWritten(string specifier) => Open(specifier, [Providers[0], .. HandWrittenProviders]);
-
-    /// <summary>The specifier "auto" resolves to on this machine, without opening it (`devices` shows it).</summary>
-    public static string ResolveAuto()
-    {
-        foreach (var kind in new[] { BackendKind.Cuda, BackendKind.OpenCL })
-        {
-            var gpu = TryEnumerate(Provider(kind)).FirstOrDefault(d => d.IsGpu && d.IsUsable);
-            if (gpu is not null) return gpu.Specifier;
-        }
-        return "cpu";
-    }
-
-    private static Accelerator Open(string specifier, IReadOnlyList<IBackendProvider> providers)
+    public static Accelerator Open(string specifier)
     {
         ArgumentNullException.ThrowIfNull(specifier);
         string spec = specifier.Trim().ToLowerInvariant();
-        if (spec == "auto") return OpenAuto(providers);
+        if (spec == "auto") return OpenAuto();
         string backend = spec, indexText = "0";
         int colon = spec.IndexOf(':');
         bool explicitIndex = colon >= 0;
@@ -123,7 +94,7 @@ public static class Devices
             "cuda" => BackendKind.Cuda,
             _ => throw new ArgumentException($"device '{specifier}': unknown backend '{backend}' (expected {SpecifierForms})"),
         };
-        var provider = providers.First(p => p.Kind == kind);
+        var provider = Provider(kind);
         var devices = provider.Enumerate(out string? reason);
         string name = DisplayName(kind);
         if (devices.Count == 0)
@@ -151,11 +122,22 @@ public static class Devices
         }
     }
 
-    private static Accelerator OpenAuto(IReadOnlyList<IBackendProvider> providers)
+    /// <summary>The specifier "auto" resolves to on this machine, without opening it (`devices` shows it).</summary>
+    public static string ResolveAuto()
     {
         foreach (var kind in new[] { BackendKind.Cuda, BackendKind.OpenCL })
         {
-            var provider = providers.First(p => p.Kind == kind);
+            var gpu = TryEnumerate(Provider(kind)).FirstOrDefault(d => d.IsGpu && d.IsUsable);
+            if (gpu is not null) return gpu.Specifier;
+        }
+        return "cpu";
+    }
+
+    private static Accelerator OpenAuto()
+    {
+        foreach (var kind in new[] { BackendKind.Cuda, BackendKind.OpenCL })
+        {
+            var provider = Provider(kind);
             foreach (var gpu in TryEnumerate(provider).Where(d => d.IsGpu && d.IsUsable))
             {
                 try { return provider.Open(gpu.Index); }

@@ -5,8 +5,8 @@ namespace IlgpuVae.Kernels;
 /// <summary>
 /// Philox4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel Random Numbers: As Easy as 1, 2, 3", SC 2011)
 /// and the conversions every backend shares. Counter-based: the same (key, counter) gives the same
-/// numbers on every backend, so no RNG state lives on a device and resume is exact. The kernel sources
-/// (Sources/philox.h) implement the same functions; tests hold them to each other.
+/// numbers on every backend, so no RNG state lives on a device and resume is exact. The ILGPU kernels
+/// call these same functions, and tests hold every backend's draws to them.
 /// </summary>
 public static class Philox
 {

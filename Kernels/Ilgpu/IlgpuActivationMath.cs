@@ -2,7 +2,7 @@ namespace IlgpuVae.Kernels.Ilgpu;
 
 /// <summary>
 /// The contract's activations and their derivatives (as functions of the forward output y) for the
-/// device: the formulas of Sources/activation.h, shared by the element-wise kernels and the GEMM
+/// device: the CPU reference's formulas, shared by the element-wise kernels and the GEMM
 /// epilogue. The activation travels as an int, its Activation enum value, so one kernel serves all.
 /// </summary>
 internal static class IlgpuActivationMath

@@ -24,7 +24,7 @@ internal readonly struct AdamArgs
 }
 
 /// <summary>
-/// One Adam / AdamW step over the flat parameter buffer (port of Sources/adam.cl), grid-strided, in
+/// One Adam / AdamW step over the flat parameter buffer, grid-strided, in
 /// the CPU reference's order of float operations: PyTorch's update.
 /// </summary>
 internal static class IlgpuAdamKernel

@@ -69,8 +69,8 @@ internal readonly struct GemmTile16x32 : IGemmTileShape
 }
 
 /// <summary>
-/// C = act(alpha op(A) op(B) + beta C + bias), row-major, op in {N, T}: the port of gemm_tiled
-/// (Sources/gemm.cl). A group of ThreadsM x ThreadsN threads computes a tile of C, each thread a 4x4
+/// C = act(alpha op(A) op(B) + beta C + bias), row-major, op in {N, T}, tiled in shared memory.
+/// A group of ThreadsM x ThreadsN threads computes a tile of C, each thread a 4x4
 /// block strided by ThreadsM rows and ThreadsN columns (so the threads of a row read consecutive
 /// shared-memory words); TileK-deep slices of op(A) and op(B) are staged in shared memory, zero-padded
 /// past the ragged edges. Each output is one sum over k in a fixed order: the same bits every run.

@@ -21,7 +21,7 @@ internal readonly struct LossArgs
 }
 
 /// <summary>
-/// The fused VAE loss (port of Sources/loss.cl): one group per sample, samples grid-strided over the
+/// The fused VAE loss: one group per sample, samples grid-strided over the
 /// groups. Each thread walks a strided share of the sample's features (writing dlogits as it goes) and
 /// of its latent units (writing the KL gradient), then the group reduces both partial sums along a
 /// fixed tree in shared memory: one pass, no atomics, the same bits every run on a device.

@@ -3,7 +3,7 @@ using ILGPU;
 namespace IlgpuVae.Kernels.Ilgpu;
 
 /// <summary>
-/// The device-side sums, ports of Sources/reduce.cl: ReduceSum and the bias gradient. Both reduce in
+/// The device-side sums: ReduceSum and the bias gradient. Both reduce in
 /// shared memory along a fixed tree, never with atomics, so the bits depend on the group shape (fixed
 /// per device) and not on scheduling.
 /// </summary>

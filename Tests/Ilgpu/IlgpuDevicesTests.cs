@@ -118,11 +118,18 @@ public sealed class IlgpuDevicesTests
     }
 
     [TestMethod]
-    public void TheRegistryListsTheIlgpuBackendsAndKeepsTheHandWrittenOnesApart()
-    {
-        CollectionAssert.AreEqual(new[] { BackendKind.Cpu, BackendKind.IlgpuCpu, BackendKind.Cuda, BackendKind.OpenCL },
+    public void TheRegistryListsTheCpuBackendAndTheIlgpuBackends()
+        => CollectionAssert.AreEqual(new[] { BackendKind.Cpu, BackendKind.IlgpuCpu, BackendKind.Cuda, BackendKind.OpenCL },
             Devices.Providers.Select(p => p.Kind).ToArray());
-        Assert.IsFalse(Devices.Providers.Any(p => Devices.HandWrittenProviders.Contains(p)));
+
+    [TestMethod]
+    public void DevicesOfTheOtherBackendsTakeTheirTypeFromIsGpu()
+    {
+        Assert.AreEqual("GPU", new DeviceInfo(BackendKind.Cuda, 0, "cuda:0", "H100", "CUDA", 1, 1, true, "").TypeName);
+        Assert.AreEqual("CPU", new DeviceInfo(BackendKind.Cpu, 0, "cpu", "CPU accelerator", "managed .NET", 1, 1, false, "").TypeName);
+        foreach (var kind in new[] { BackendKind.Cpu, BackendKind.IlgpuCpu })
+        foreach (var device in Devices.Provider(kind).Enumerate(out _))
+            Assert.AreEqual("CPU", device.TypeName, device.Specifier);
     }
 
     [TestMethod]

@@ -2,7 +2,6 @@ using IlgpuVae.Kernels;
 using IlgpuVae.Kernels.Cpu;
 using IlgpuVae.Kernels.Ilgpu;
 using IlgpuVae.Model;
-using IlgpuVae.Tests.OpenCL;
 using IlgpuVae.Training.Loop;
 
 namespace IlgpuVae.Tests.Training;
@@ -20,15 +19,13 @@ public sealed class StepCostTests
     private static Accelerator Open(string device) => device switch
     {
         "cpu" => new CpuAccelerator(),
-        "ilgpu-cpu" => IlgpuAccelerator.CreateCpu(),
-        _ => OpenCLTestDevice.Open(),
+        _ => IlgpuAccelerator.CreateCpu(),
     };
 
     [TestMethod]
     [DataRow("cpu", new[] { 400 })]
-    [DataRow("opencl", new[] { 400 })]
-    [DataRow("opencl", new[] { 256, 128 })]
     [DataRow("ilgpu-cpu", new[] { 64 })]
+    [DataRow("ilgpu-cpu", new[] { 48, 32 })]
     public void AStepEnqueuesAFixedNumberOfLaunchesAndNoHostRoundTrip(string device, int[] hidden)
     {
         var data = FashionMnist.Full;
@@ -38,7 +35,7 @@ public sealed class StepCostTests
         using var trainer = new VaeTrainer(acc, config, options, FashionMnist.First(data.Train, 1280), FashionMnist.First(data.Test, 100));
         using var indices = acc.Upload<int>(Enumerable.Range(0, 128).ToArray());
 
-        trainer.TrainStep(indices.View, 128, 0); // builds the kernels, on a kernel backend
+        trainer.TrainStep(indices.View, 128, 0); // a first step outside the count: JIT and first use of each op
         acc.Synchronize();
         var perStep = new List<AcceleratorCounters>();
         for (int step = 1; step <= 4; step++)
@@ -57,7 +54,7 @@ public sealed class StepCostTests
             Assert.AreEqual(0, cost.Allocations, "no allocation inside a step");
             Assert.AreEqual(0, cost.DeviceToDevice);
         }
-        if (acc is KernelAccelerator or IlgpuAccelerator)
+        if (acc is IlgpuAccelerator)
         {
             // gather, per layer a GEMM with fused bias and activation forward and two or three GEMMs and
             // a bias gradient backward, sampling, the fused loss, the loss sum and Adam: a few dozen.
