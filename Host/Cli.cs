@@ -111,8 +111,13 @@ public static class Cli
     {
         var text = new StringBuilder();
         text.Append("usage: ilgpu-vae <command> [options]\n\n");
-        text.Append("A variational autoencoder trainer whose hot paths run on its own kernels: the managed CPU\n");
-        text.Append("accelerator (default), any OpenCL 1.2 device, or CUDA. Trains on IDX data (Fashion-MNIST by default).\n\n");
+        text.Append("A variational autoencoder trainer whose hot paths run on its own kernels, all written in C#:\n");
+        text.Append("  cpu          managed SIMD on all cores, the reference and the default\n");
+        text.Append("  cuda[:N]     NVIDIA GPUs, through ILGPU (needs only the driver)\n");
+        text.Append("  opencl[:N]   OpenCL devices, through ILGPU (OpenCL 2.0+, or 3.0 with generic address space)\n");
+        text.Append("  ilgpu-cpu    ILGPU's CPU accelerator: the GPU kernels on OS threads, slow by design, for tests\n");
+        text.Append("               and kernel debugging\n");
+        text.Append("Trains on IDX data (Fashion-MNIST by default). 'ilgpu-vae devices' lists what this machine has.\n\n");
         text.Append("commands:\n");
         int width = Commands.Max(c => c.Name.Length) + 2;
         foreach (var c in Commands) text.Append($"  {c.Name.PadRight(width)}{c.Summary}\n");

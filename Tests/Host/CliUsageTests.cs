@@ -50,6 +50,9 @@ public sealed class CliUsageTests
         Assert.AreEqual(ExitCodes.Ok, help.ExitCode);
         foreach (var command in Cli.Commands) StringAssert.Contains(help.Out, "  " + command.Name);
         foreach (string code in new[] { "0 ", "1 ", "2 ", "3 ", "130" }) StringAssert.Contains(help.Out, "  " + code);
+        // Every device backend, and what each one is, so no one reads of a backend that is gone.
+        foreach (string device in new[] { "cpu", "cuda[:N]", "opencl[:N]", "ilgpu-cpu" }) StringAssert.Contains(help.Out, "\n  " + device + " ");
+        StringAssert.Contains(help.Out, "OpenCL 2.0+, or 3.0 with generic address space");
     }
 
     [TestMethod]
