@@ -47,19 +47,21 @@ public static class Philox
         return (r * MathF.Cos(theta), r * MathF.Sin(theta));
     }
 
-    /// <summary>The standard normal the contract assigns to element index e of a draw.</summary>
+    /// <summary>The standard normal the contract assigns to element index e of a draw (e + random.Offset of the whole draw).</summary>
     public static float Normal(int element, RandomSource random)
     {
-        var (w0, w1, w2, w3) = ForGroup((uint)element >> 2, random);
-        int lane = element & 3;
+        uint index = (uint)element + random.Offset;
+        var (w0, w1, w2, w3) = ForGroup(index >> 2, random);
+        int lane = (int)(index & 3);
         var (a, b) = lane < 2 ? BoxMuller(w0, w1) : BoxMuller(w2, w3);
         return (lane & 1) == 0 ? a : b;
     }
 
-    /// <summary>The uniform the contract assigns to element index e of a draw (binarisation).</summary>
+    /// <summary>The uniform the contract assigns to element index e of a draw (e + random.Offset of the whole draw; binarisation).</summary>
     public static float UniformAt(int element, RandomSource random)
     {
-        var (w0, w1, w2, w3) = ForGroup((uint)element >> 2, random);
-        return Uniform((element & 3) switch { 0 => w0, 1 => w1, 2 => w2, _ => w3 });
+        uint index = (uint)element + random.Offset;
+        var (w0, w1, w2, w3) = ForGroup(index >> 2, random);
+        return Uniform((index & 3) switch { 0 => w0, 1 => w1, 2 => w2, _ => w3 });
     }
 }

@@ -28,5 +28,10 @@ public readonly record struct AdamSettings(
     public static AdamSettings Default => new(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false);
 }
 
-/// <summary>The Philox key and the counter words that are not the element index.</summary>
-public readonly record struct RandomSource(ulong Seed, uint Step, uint Stream);
+/// <summary>
+/// The Philox key and the counter words that are not the element index. Offset is added to every
+/// element index of a draw: a call over elements [0, n) draws what elements [Offset, Offset + n) of one
+/// larger draw would, so that ranks of a parallel run, each with its rows of a batch, draw the noise of
+/// those rows in a single-process run.
+/// </summary>
+public readonly record struct RandomSource(ulong Seed, uint Step, uint Stream, uint Offset = 0);

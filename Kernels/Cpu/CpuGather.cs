@@ -48,19 +48,22 @@ internal static unsafe class CpuGather
         for (; i < count; i++) dst[i] = src[i] * inv255;
     }
 
-    /// <summary>Thresholds output elements [start, end) (batch element indices) against their Philox uniforms.</summary>
+    /// <summary>
+    /// Thresholds output elements [start, end) (batch element indices) against their Philox uniforms, those
+    /// of the whole draw's elements Offset + e.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Binarize(float* output, int start, int end, RandomSource random)
     {
         int e = start;
         while (e < end)
         {
-            int group = e >> 2;
-            var (w0, w1, w2, w3) = Philox.ForGroup((uint)group, random);
-            int groupEnd = Math.Min(end, (group + 1) * 4);
+            uint index = (uint)e + random.Offset, group = index >> 2;
+            var (w0, w1, w2, w3) = Philox.ForGroup(group, random);
+            int groupEnd = (int)Math.Min(end, (long)e + 4 - (index & 3));
             for (; e < groupEnd; e++)
             {
-                uint word = (e & 3) switch { 0 => w0, 1 => w1, 2 => w2, _ => w3 };
+                uint word = (((uint)e + random.Offset) & 3) switch { 0 => w0, 1 => w1, 2 => w2, _ => w3 };
                 output[e] = Philox.Uniform(word) < output[e] ? 1f : 0f;
             }
         }

@@ -14,23 +14,28 @@ internal static class CpuSampling
     {
         float[] S = stats.Array(), E = eps.Array(), Z = z.Array();
         int so = stats.Offset, eo = eps.Offset, zo = z.Offset;
-        int count = rows * latent, groups = (count + 3) / 4;
-        CpuParallel.For(acc, groups, minChunk: 256, (g0, g1) => Groups(S, so, E, eo, Z, zo, count, latent, random, g0, g1));
+        // Groups of four of the whole draw's element indices (Offset + e) that this call's elements touch.
+        int count = rows * latent;
+        long firstGroup = random.Offset >> 2, groups = ((random.Offset + (long)count + 3) >> 2) - firstGroup;
+        CpuParallel.For(acc, (int)groups, minChunk: 256, (g0, g1) => Groups(S, so, E, eo, Z, zo, count, latent, random, g0, g1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Groups(float[] S, int so, float[] E, int eo, float[] Z, int zo, int count, int latent, RandomSource random, int g0, int g1)
     {
         Span<float> normals = stackalloc float[4];
-        for (int g = g0; g < g1; g++)
+        long offset = random.Offset, firstGroup = offset >> 2;
+        for (int k = g0; k < g1; k++)
         {
-            var (w0, w1, w2, w3) = Philox.ForGroup((uint)g, random);
-            int first = g * 4, lanes = Math.Min(4, count - first);
-            (normals[0], normals[1]) = Philox.BoxMuller(w0, w1);
-            if (lanes > 2) (normals[2], normals[3]) = Philox.BoxMuller(w2, w3);
-            for (int lane = 0; lane < lanes; lane++)
+            long group = firstGroup + k;
+            var (w0, w1, w2, w3) = Philox.ForGroup((uint)group, random);
+            // The local elements of this group: e = group * 4 + lane - offset, for those inside [0, count).
+            int laneStart = (int)Math.Max(0, offset - group * 4), laneEnd = (int)Math.Min(4, offset + count - group * 4);
+            if (laneStart < 2) (normals[0], normals[1]) = Philox.BoxMuller(w0, w1);
+            if (laneEnd > 2) (normals[2], normals[3]) = Philox.BoxMuller(w2, w3);
+            for (int lane = laneStart; lane < laneEnd; lane++)
             {
-                int e = first + lane, i = e / latent, j = e - i * latent;
+                int e = (int)(group * 4 + lane - offset), i = e / latent, j = e - i * latent;
                 float mu = S[so + i * 2 * latent + j], logvar = S[so + i * 2 * latent + latent + j];
                 float n = normals[lane];
                 E[eo + e] = n;

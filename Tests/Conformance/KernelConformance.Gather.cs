@@ -43,6 +43,22 @@ public abstract partial class KernelConformance
         Assert.IsTrue(binary.All(v => v is 0f or 1f), "binarised values are 0 or 1");
     }
 
+    /// <summary>Binarisation with an element offset thresholds with the uniforms of that stretch of the whole draw.</summary>
+    [TestMethod]
+    [DataRow(1u)]
+    [DataRow(3u)]
+    [DataRow(784u)]
+    [DataRow(1570u)]
+    public void GatherWithAnOffsetBinarisesWithItsStretchOfTheWholeDraw(uint offset)
+    {
+        const int features = 13;
+        var data = new byte[6 * features];
+        for (int i = 0; i < data.Length; i++) data[i] = (byte)(i * 37 % 256);
+        var random = new RandomSource(5, 8, RandomStream.Binarize, offset);
+        var output = CheckGather(data, features, [4, 1, 5], binarize: true, random, dataOffset: 0, indexOffset: 0, outputOffset: 0);
+        Assert.IsTrue(output.All(v => v is 0f or 1f));
+    }
+
     private float[] CheckGather(byte[] data, int features, int[] indices, bool binarize, RandomSource random,
         int dataOffset, int indexOffset, int outputOffset)
     {

@@ -47,6 +47,39 @@ public abstract partial class KernelConformance
         }
     }
 
+    /// <summary>
+    /// A draw with an element offset is the matching stretch of one larger draw, whatever the offset's
+    /// place in a Philox group of four: ranks of a parallel run draw exactly the single-process noise.
+    /// </summary>
+    [TestMethod]
+    [DataRow(3, 5, 1u)]
+    [DataRow(3, 5, 2u)]
+    [DataRow(4, 7, 3u)]
+    [DataRow(2, 20, 40u)]
+    [DataRow(1, 1, 4097u)]
+    public void SampleLatentWithAnOffsetDrawsItsStretchOfTheWholeDraw(int rows, int latent, uint offset)
+    {
+        var whole = new RandomSource(99, 5, RandomStream.Latent);
+        int total = (int)offset + rows * latent;
+        using var wholeStats = Upload(new float[2 * total]);
+        using var wholeEps = Acc.Allocate<float>(total);
+        using var wholeZ = Acc.Allocate<float>(total);
+        Acc.SampleLatent(wholeStats, total, 1, whole, wholeEps, wholeZ);
+        var expected = Download(wholeEps).AsSpan((int)offset).ToArray();
+
+        using var stats = Upload(new float[2 * rows * latent]);
+        using var eps = Acc.Allocate<float>(rows * latent);
+        using var z = Acc.Allocate<float>(rows * latent);
+        Acc.SampleLatent(stats, rows, latent, whole with { Offset = offset }, eps, z);
+        var got = Download(eps);
+        for (int e = 0; e < got.Length; e++)
+        {
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[e]), BitConverter.SingleToInt32Bits(got[e]),
+                $"offset {offset}, element {e}: {got[e]:R}, the whole draw has {expected[e]:R}");
+            Assert.AreEqual(Philox.Normal(e, whole with { Offset = offset }), got[e], EpsAbsolute + EpsRelative * Math.Abs(got[e]));
+        }
+    }
+
     [TestMethod]
     public void SampledEpsIsStandardNormal()
     {

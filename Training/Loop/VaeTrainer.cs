@@ -2,6 +2,7 @@ using System.Diagnostics;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Data;
+using IlgpuVae.Training.Distributed;
 
 namespace IlgpuVae.Training.Loop;
 
@@ -90,6 +91,20 @@ public sealed class VaeTrainer : IDisposable
     }
 
     public VaeNetwork Network { get; }
+
+    /// <summary>
+    /// The ranks that train this model together (data parallelism): each takes its share of every
+    /// batch's rows, with the noise those rows draw in a single-process run, and the gradients of the
+    /// summed loss are summed over the ranks before the optimiser step, so every rank holds the same
+    /// parameters. A single process (the default) adds nothing to a step.
+    /// </summary>
+    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
+
+    // Parallel runs only: the gradients on their way through the all-reduce, with one more slot that
+    // carries the stop requests of the ranks, so that every rank stops after the same step.
+    private float[]? _reduced;
+    private bool _stopAgreed;
+    private CancellationToken _cancellation;
     public Accelerator Accelerator => _acc;
     public TrainingOptions Options => _options;
     public int TrainCount { get; }
@@ -125,9 +140,11 @@ public sealed class VaeTrainer : IDisposable
         double reportedLoss = _position.EpochLossSum;
         int reportedSamples = samples;
         bool interrupted = false;
+        _cancellation = cancellation;
+        _stopAgreed = false;
         while (steps < StepsPerEpoch && !StepLimitReached)
         {
-            if (cancellation.IsCancellationRequested) { interrupted = true; break; }
+            if (StopRequested(cancellation)) { interrupted = true; break; }
             int start = steps * batch, rows = Math.Min(batch, TrainCount - start);
             TrainStep(_order.Slice(start, rows), rows, steps);
             steps++;
@@ -146,7 +163,7 @@ public sealed class VaeTrainer : IDisposable
         }
         FlushLosses(); // waits for the device: the clock stops after
         double seconds = clock.Elapsed.TotalSeconds;
-        if (cancellation.IsCancellationRequested) interrupted = true;
+        if (StopRequested(cancellation)) interrupted = true;
         double lossSum = _position.EpochLossSum;
         // An epoch stopped after its last step but before or during its evaluation stays current, so
         // that a resumed run evaluates it instead of losing its test loss.
@@ -158,7 +175,8 @@ public sealed class VaeTrainer : IDisposable
         if (!interrupted)
         {
             var evalClock = Stopwatch.StartNew();
-            testLoss = Evaluate(cancellation);
+            // Ranks evaluate their shares together: a stop waits for the whole evaluation there.
+            testLoss = Evaluate(Communicator.Size == 1 ? cancellation : CancellationToken.None);
             evalSeconds = evalClock.Elapsed.TotalSeconds;
             if (testLoss is null)
             {
@@ -200,6 +218,8 @@ public sealed class VaeTrainer : IDisposable
         int to = _position.StepInEpoch;
         if (to <= _flushedSteps) return;
         _acc.CopyToHost(_lossHistory.Slice(_flushedSteps, to - _flushedSteps), _history.AsSpan(_flushedSteps, to - _flushedSteps));
+        // Each rank holds the losses of its rows: the batch losses are their sums (every rank reads back at the same steps).
+        Communicator.AllReduceSum(_history.AsSpan(_flushedSteps, to - _flushedSteps));
         int bad = NonFiniteValues.IndexOf(_history.AsSpan(_flushedSteps, to - _flushedSteps));
         if (bad >= 0)
         {
@@ -220,13 +240,45 @@ public sealed class VaeTrainer : IDisposable
     {
         Step++;
         uint counter = (uint)Step;
-        var x = _x.Slice(0, rows * _features);
-        _acc.GatherBatch(_trainData, _features, indices, rows, x, _options.Binarize, new RandomSource(_options.Seed, counter, RandomStream.Binarize));
-        Network.ForwardLoss(x, rows, new RandomSource(_options.Seed, counter, RandomStream.Latent));
-        _acc.ReduceSum(Network.PerSampleLoss(rows), _lossHistory.Slice(historySlot, 1));
-        Network.Backward(x, rows);
+        // This rank's rows of the batch; the noise of row r is the noise row r draws in one process.
+        int size = Communicator.Size, rank = Communicator.Rank;
+        int first = (int)((long)rows * rank / size), mine = (int)((long)rows * (rank + 1) / size) - first;
+        if (mine > 0)
+        {
+            var x = _x.Slice(0, mine * _features);
+            _acc.GatherBatch(_trainData, _features, indices.Slice(first, mine), mine, x, _options.Binarize,
+                new RandomSource(_options.Seed, counter, RandomStream.Binarize, (uint)(first * _features)));
+            Network.ForwardLoss(x, mine, new RandomSource(_options.Seed, counter, RandomStream.Latent, (uint)(first * Network.Config.Latent)));
+            _acc.ReduceSum(Network.PerSampleLoss(mine), _lossHistory.Slice(historySlot, 1));
+            Network.Backward(x, mine);
+        }
+        else
+        {
+            // More ranks than rows (a last batch of a few images): this rank adds nothing.
+            _acc.Fill(_lossHistory.Slice(historySlot, 1), 0f);
+            _acc.Fill(Network.Gradients, 0f);
+        }
+        if (size > 1) SumGradientsOverRanks();
         _optimizer.Step();
     }
+
+    /// <summary>
+    /// The one all-reduce of a parallel step: the flat gradient buffer through the host (in place, float32),
+    /// with this rank's stop request in the last slot.
+    /// </summary>
+    private void SumGradientsOverRanks()
+    {
+        var gradients = Network.Gradients;
+        _reduced ??= new float[gradients.Length + 1];
+        _acc.CopyToHost(gradients, _reduced.AsSpan(0, gradients.Length));
+        _reduced[^1] = _cancellation.IsCancellationRequested ? 1f : 0f;
+        Communicator.AllReduceSum(_reduced);
+        _stopAgreed |= _reduced[^1] > 0f;
+        _acc.CopyFromHost<float>(_reduced.AsSpan(0, gradients.Length), gradients);
+    }
+
+    /// <summary>Whether to stop before the next step: the token in one process, the ranks' agreement in a parallel run.</summary>
+    private bool StopRequested(CancellationToken cancellation) => Communicator.Size == 1 ? cancellation.IsCancellationRequested : _stopAgreed;
 
     /// <summary>
     /// The test loss: mean per-image reconstruction + beta KL (the negative ELBO for beta = 1) with one z sample, in batches of EvalBatch. The eps
@@ -244,7 +296,10 @@ public sealed class VaeTrainer : IDisposable
         if (TestCount == 0) return double.NaN;
         int batch = Math.Min(_options.EvalBatch, Network.Capacity);
         int batches = (TestCount + batch - 1) / batch;
-        for (int b = 0; b < batches; b++)
+        var sums = new float[batches];
+        int size = Communicator.Size, rank = Communicator.Rank;
+        int firstBatch = (int)((long)batches * rank / size), endBatch = (int)((long)batches * (rank + 1) / size);
+        for (int b = firstBatch; b < endBatch; b++)
         {
             if (cancellation.IsCancellationRequested) return null;
             int start = b * batch, rows = Math.Min(batch, TestCount - start);
@@ -254,8 +309,9 @@ public sealed class VaeTrainer : IDisposable
             Network.ForwardLoss(x, rows, new RandomSource(_options.Seed, (uint)b, RandomStream.Evaluation));
             _acc.ReduceSum(Network.PerSampleLoss(rows), _evalHistory.Slice(b, 1));
         }
-        var sums = new float[batches];
-        _acc.CopyToHost(_evalHistory.Slice(0, batches), sums);
+        // Each rank evaluated a run of the batches; the others' slots stay 0 until the sum over ranks.
+        if (endBatch > firstBatch) _acc.CopyToHost(_evalHistory.Slice(firstBatch, endBatch - firstBatch), sums.AsSpan(firstBatch));
+        Communicator.AllReduceSum(sums);
         return sums.Sum(s => (double)s) / TestCount;
     }
 
