@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Data;
+using IlgpuVae.Training.Distributed;
 using IlgpuVae.Training.Outputs;
 
 namespace IlgpuVae.Training.Loop;
@@ -25,6 +26,9 @@ public sealed record TrainingRunSettings(VaeConfig Model, TrainingOptions Traini
 {
     public TrainingCheckpoint? Resume { get; init; }
     public long CheckpointEvery { get; init; }
+
+    /// <summary>The ranks that train together; rank 0 alone writes the run directory's files.</summary>
+    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
 }
 
 /// <summary>What a run produced.</summary>
@@ -70,23 +74,26 @@ public static class TrainingRun
                 throw new DataSetException($"the data in {settings.DataDirectory} is not the data of the checkpoint: {difference}", settings.DataDirectory);
         }
         string dir = Path.GetFullPath(settings.RunDirectory);
-        Directory.CreateDirectory(dir);
-        var metrics = resume is null ? MetricsLog.Start(Path.Combine(dir, MetricsFile)) : MetricsLog.Continue(Path.Combine(dir, MetricsFile));
+        // In a parallel run every rank trains and takes part in every collective call; rank 0 alone writes.
+        bool writer = settings.Communicator.Rank == 0;
+        if (writer) Directory.CreateDirectory(dir);
+        MetricsLog? metrics = !writer ? null
+            : resume is null ? MetricsLog.Start(Path.Combine(dir, MetricsFile)) : MetricsLog.Continue(Path.Combine(dir, MetricsFile));
         string checkpointPath = Path.Combine(dir, CheckpointFile.FileName);
         var total = Stopwatch.StartNew();
 
         using var trainer = resume is null
-            ? new VaeTrainer(accelerator, config, options, data.Train, data.Test)
-            : new VaeTrainer(accelerator, resume, options, data.Train, data.Test);
+            ? new VaeTrainer(accelerator, config, options, data.Train, data.Test) { Communicator = settings.Communicator }
+            : new VaeTrainer(accelerator, resume, options, data.Train, data.Test) { Communicator = settings.Communicator };
 
         if (resume is null)
         {
-            metrics.Append(MetricsLines.RunLine(accelerator, config, options, settings, trainer));
+            metrics?.Append(MetricsLines.RunLine(accelerator, config, options, settings, trainer));
         }
         else
         {
             var at = trainer.Position;
-            metrics.Append(MetricsLines.ResumeLine(accelerator, options, at, resume.Device));
+            metrics?.Append(MetricsLines.ResumeLine(accelerator, options, at, resume.Device));
             reporter.Info($"resuming {dir} at step {at.Step} (epoch {at.Epoch}, step {at.StepInEpoch} of {trainer.StepsPerEpoch}) from {CheckpointFile.FileName}");
         }
         reporter.Info($"device {accelerator.Specifier}: {accelerator.Name}");
@@ -99,7 +106,8 @@ public static class TrainingRun
         long? savedStep = resume?.Position.Step;
         void SaveCheckpoint()
         {
-            CheckpointFile.Save(checkpointPath, trainer.CaptureCheckpoint(signature));
+            var checkpoint = trainer.CaptureCheckpoint(signature); // every rank: it reads back the losses of all
+            if (writer) CheckpointFile.Save(checkpointPath, checkpoint);
             savedStep = trainer.Step;
         }
         Action? afterStep = settings.CheckpointEvery > 0
@@ -117,18 +125,18 @@ public static class TrainingRun
                 // checkpoint only beside the outputs of its state (a kill between the two trains the
                 // last epoch again and writes the same outputs).
                 if (interrupted || epoch + 1 > options.Epochs || trainer.StepLimitReached)
-                    outputs = WriteOutputs(trainer, data, dir, options, result.Epoch, result.TestLoss, epochs);
+                    outputs = writer ? WriteOutputs(trainer, data, dir, options, result.Epoch, result.TestLoss, epochs) : Result(trainer, dir, epochs);
                 // The checkpoint before the metrics line: a job killed between the two repeats no epoch.
                 SaveCheckpoint();
-                metrics.Append(MetricsLines.EpochLine(result), durable: true);
+                metrics?.Append(MetricsLines.EpochLine(result), durable: true);
                 reporter.Epoch(result);
                 if (interrupted) break;
             }
-            outputs ??= WriteOutputs(trainer, data, dir, options, CompletedEpoch(trainer.Position), null, epochs);
+            outputs ??= writer ? WriteOutputs(trainer, data, dir, options, CompletedEpoch(trainer.Position), null, epochs) : Result(trainer, dir, epochs);
         }
         catch (TrainingDivergedException e)
         {
-            metrics.TryAppend(new JsonObject
+            metrics?.TryAppend(new JsonObject
             {
                 ["type"] = "end", ["step"] = trainer.Step, ["diverged"] = true, ["diverged_at_step"] = e.Step, ["message"] = e.Message,
                 ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
@@ -138,11 +146,11 @@ public static class TrainingRun
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // No checkpoint of a state a failure may have left half-updated: the last good one stays.
-            metrics.TryAppend(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message }, durable: true);
+            metrics?.TryAppend(new JsonObject { ["type"] = "error", ["step"] = trainer.Step, ["message"] = e.Message }, durable: true);
             throw;
         }
 
-        metrics.Append(new JsonObject
+        metrics?.Append(new JsonObject
         {
             ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count == 0 ? 0 : epochs[^1].Epoch, ["interrupted"] = interrupted,
             ["test_loss"] = MetricsLog.Rounded(outputs.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
@@ -241,7 +249,11 @@ public static class TrainingRun
         var (originals, reconstructions) = ImageOutputs.Reconstruct(network, source.Pixels, pairs);
         ImageOutputs.WritePairs(reconstructionsPath, originals, reconstructions, pairs, config, GridSide);
 
-        return new TrainingRunResult(dir, epochs, trainer.Step, epochs.LastOrDefault()?.Interrupted ?? false, Path.Combine(dir, MetricsFile),
-            modelPath, samplesPath, reconstructionsPath);
+        return Result(trainer, dir, epochs);
     }
+
+    /// <summary>What a run produced, where rank 0 writes it.</summary>
+    private static TrainingRunResult Result(VaeTrainer trainer, string dir, List<EpochResult> epochs)
+        => new(dir, epochs, trainer.Step, epochs.LastOrDefault()?.Interrupted ?? false, Path.Combine(dir, MetricsFile),
+            Path.Combine(dir, ModelFile), Path.Combine(dir, SamplesFile), Path.Combine(dir, ReconstructionsFile));
 }

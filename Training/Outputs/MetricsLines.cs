@@ -15,6 +15,7 @@ internal static class MetricsLines
         ["started"] = DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture),
         ["device"] = accelerator.Specifier,
         ["device_name"] = accelerator.Name,
+        ["ranks"] = settings.Communicator.Size,
         ["data"] = settings.DataDirectory,
         ["train_images"] = trainer.TrainCount,
         ["test_images"] = trainer.TestCount,
