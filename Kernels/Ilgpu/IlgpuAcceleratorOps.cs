@@ -47,7 +47,7 @@ public sealed partial class IlgpuAccelerator
     protected override void SampleLatentCore(DeviceView<float> stats, int rows, int latent, RandomSource random, DeviceView<float> eps, DeviceView<float> z)
     {
         CountLaunch();
-        _kernels.SampleLatent(Elementwise((rows * latent + 3) / 4), stats.Kernel(), eps.Kernel(), z.Kernel(), latent, new PhiloxArgs(random));
+        _kernels.SampleLatent(Elementwise(new PhiloxArgs(random).Groups(rows * latent)), stats.Kernel(), eps.Kernel(), z.Kernel(), latent, new PhiloxArgs(random));
     }
 
     protected override void SampleLatentBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> dz, int rows, int latent, DeviceView<float> dstats)
@@ -79,7 +79,7 @@ public sealed partial class IlgpuAccelerator
         DeviceView<float> output, bool binarize, RandomSource random)
     {
         CountLaunch();
-        _kernels.Gather(Elementwise((rows * features + 3) / 4), data.Kernel(), indices.Kernel(), output.Kernel(), features,
+        _kernels.Gather(Elementwise(new PhiloxArgs(random).Groups(rows * features)), data.Kernel(), indices.Kernel(), output.Kernel(), features,
             binarize ? 1 : 0, new PhiloxArgs(random));
     }
 

@@ -7,10 +7,14 @@ internal readonly struct PhiloxArgs
 {
     public PhiloxArgs(RandomSource random)
     {
-        SeedLow = (uint)random.Seed; SeedHigh = (uint)(random.Seed >> 32); Step = random.Step; Stream = random.Stream;
+        SeedLow = (uint)random.Seed; SeedHigh = (uint)(random.Seed >> 32); Step = random.Step; Stream = random.Stream; Offset = random.Offset;
     }
 
-    public readonly uint SeedLow, SeedHigh, Step, Stream;
+    /// <summary>Offset is the whole draw's index of this call's element 0 (see <see cref="RandomSource"/>).</summary>
+    public readonly uint SeedLow, SeedHigh, Step, Stream, Offset;
+
+    /// <summary>Groups of four of the whole draw that a call over count elements touches (the first is Offset / 4).</summary>
+    public int Groups(int count) => (int)(((long)Offset + count + 3 >> 2) - (Offset >> 2));
 
     /// <summary>The contract's block for element group (index / 4): counter (group, step, stream, 0), key the seed.</summary>
     public (uint, uint, uint, uint) Block(uint group) => Philox.Block(group, Step, Stream, 0u, SeedLow, SeedHigh);
@@ -29,17 +33,20 @@ internal static class IlgpuSamplingKernel
     /// <summary>stats is rows x (mu | logvar); count = rows * latent elements of eps and z.</summary>
     public static void Forward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, int latent, PhiloxArgs random)
     {
-        int count = eps.IntLength, groups = (count + 3) / 4;
-        for (int group = Grid.GlobalIndex.X; group < groups; group += Grid.DimX * Group.DimX)
+        int count = eps.IntLength, groups = random.Groups(count);
+        long offset = random.Offset;
+        for (int k = Grid.GlobalIndex.X; k < groups; k += Grid.DimX * Group.DimX)
         {
+            long group = (offset >> 2) + k;
             var (w0, w1, w2, w3) = random.Block((uint)group);
-            int first = group * 4, lanes = IntrinsicMath.Min(4, count - first);
-            var (n0, n1) = Philox.BoxMuller(w0, w1);
-            float n2 = 0f, n3 = 0f;
-            if (lanes > 2) (n2, n3) = Philox.BoxMuller(w2, w3);
-            for (int lane = 0; lane < lanes; lane++)
+            // This call's elements of the group: e = group * 4 + lane - offset, inside [0, count).
+            int laneStart = (int)IntrinsicMath.Max(0L, offset - group * 4), laneEnd = (int)IntrinsicMath.Min(4L, offset + count - group * 4);
+            float n0 = 0f, n1 = 0f, n2 = 0f, n3 = 0f;
+            if (laneStart < 2) (n0, n1) = Philox.BoxMuller(w0, w1);
+            if (laneEnd > 2) (n2, n3) = Philox.BoxMuller(w2, w3);
+            for (int lane = laneStart; lane < laneEnd; lane++)
             {
-                int e = first + lane, i = e / latent, j = e - i * latent;
+                int e = (int)(group * 4 + lane - offset), i = e / latent, j = e - i * latent;
                 float mu = stats[i * 2 * latent + j], logvar = stats[i * 2 * latent + latent + j];
                 float normal = lane == 0 ? n0 : lane == 1 ? n1 : lane == 2 ? n2 : n3;
                 eps[e] = normal;
