@@ -1,9 +1,11 @@
 using System.Globalization;
 using IlgpuVae.Host.CommandLine;
 using IlgpuVae.Kernels;
+using IlgpuVae.Kernels.Cpu;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Data;
 using IlgpuVae.Training.IO;
+using IlgpuVae.Training.Distributed;
 using IlgpuVae.Training.Loop;
 
 namespace IlgpuVae.Host.Commands;
@@ -78,12 +80,46 @@ public sealed class TrainCommand : Command
             throw new UsageException("option '--resume' needs --run-dir DIR: the run directory to continue (or to start when it holds no checkpoint)");
         if (runDirOption is not null) CheckRunDirectory(runDirOption);
         bool quiet = o.Flag("--quiet");
+
+        // Under mpirun, mpiexec or srun with several ranks: one process a rank, one MPI_COMM_WORLD.
+        using var ranks = Communicators.ForThisProcess();
+        if (ranks.Size == 1) return RunRank(o, context, model, training, checkpointEvery, runDirOption, resume, quiet, ranks);
+        try
+        {
+            return RunRank(o, context, model, training, checkpointEvery, runDirOption, resume, quiet || ranks.Rank != 0, ranks);
+        }
+        catch (Exception e)
+        {
+            // The other ranks would wait for this one in their next collective call forever: end them all.
+            int code = e switch
+            {
+                UsageException => ExitCodes.Usage,
+                DataSetException or ModelFileException => ExitCodes.DataError,
+                OperationCanceledException => ExitCodes.Interrupted,
+                _ => ExitCodes.Failure,
+            };
+            context.Error.WriteLine($"ilgpu-vae train: rank {ranks.Rank} of {ranks.Size}: {e.Message}; ending every rank (exit {code})");
+            context.Error.Flush();
+            ranks.Abort(code);
+            throw;
+        }
+    }
+
+    private static int RunRank(ParsedOptions o, CommandContext context, VaeConfig model, TrainingOptions training, long checkpointEvery,
+        string? runDirOption, bool resume, bool quiet, ICommunicator ranks)
+    {
+        if (ranks.Rank != 0)
+        {
+            // Rank 0 alone owns the run directory (its lock, its files); the others only read its checkpoint.
+            string shared = Path.GetFullPath(runDirOption ?? Path.Combine("runs", "rank0"));
+            return RunLocked(o, context, model, training, checkpointEvery, resume, quiet, shared, ranks);
+        }
         // The lock before anything is read from the directory: two processes must never train one run.
         bool existed = runDirOption is not null && Directory.Exists(runDirOption);
         using var runLock = ClaimRunDirectory(runDirOption);
         try
         {
-            return RunLocked(o, context, model, training, checkpointEvery, resume, quiet, runLock.Directory);
+            return RunLocked(o, context, model, training, checkpointEvery, resume, quiet, runLock.Directory, ranks);
         }
         catch (Exception) when (!existed && RunDirectoryLock.HoldsOnlyTheLock(runLock.Directory))
         {
@@ -95,9 +131,9 @@ public sealed class TrainCommand : Command
     }
 
     private static int RunLocked(ParsedOptions o, CommandContext context, VaeConfig model, TrainingOptions training, long checkpointEvery,
-        bool resume, bool quiet, string runDir)
+        bool resume, bool quiet, string runDir, ICommunicator ranks)
     {
-        var removed = AtomicFile.RemoveStaleTemporaryFiles(runDir);
+        var removed = ranks.Rank == 0 ? AtomicFile.RemoveStaleTemporaryFiles(runDir) : [];
         if (removed.Count > 0 && !quiet)
             context.Out.WriteLine($"removed {removed.Count} temporary file(s) that a killed run left in {runDir}: {string.Join(", ", removed)}");
         string checkpointPath = Path.Combine(runDir, CheckpointFile.FileName);
@@ -109,7 +145,7 @@ public sealed class TrainCommand : Command
             (model, training) = ResumedSettings(o, model, training, checkpoint);
             if (checkpoint.IsComplete(training))
             {
-                RewriteOutdatedOutputs(o, context, runDir, checkpoint, training);
+                if (ranks.Rank == 0) RewriteOutdatedOutputs(o, context, runDir, checkpoint, training);
                 var at = checkpoint.Position;
                 if (!quiet)
                     context.Out.WriteLine($"run {runDir} is complete at step {at.Step} ({training.Epochs} epochs" +
@@ -125,21 +161,43 @@ public sealed class TrainCommand : Command
         string dataDir = o.Path("--data", "a directory of IDX files") ?? checkpoint?.Data.Directory ?? IdxDataSet.DefaultDirectory;
 
         // The device first: a mistyped --device is reported before seconds of data loading.
-        using var accelerator = SharedOptions.OpenDevice(o);
+        using var accelerator = OpenRankDevice(o, ranks);
         var data = IdxDataSet.Load(dataDir);
         context.Model = new ModelMemory(CheckModelSize(model, data), ModelMemory.TrainingBuffers);
         var reporter = new ConsoleReporter(context.Out, context.IsTerminal, quiet);
         // A progress bar redraws often; log lines every 100 steps keep batch logs short.
         training = training with { ProgressEvery = context.IsTerminal ? 10 : 100 };
-        var settings = new TrainingRunSettings(model, training, runDir, dataDir) { Resume = checkpoint, CheckpointEvery = checkpointEvery };
+        var settings = new TrainingRunSettings(model, training, runDir, dataDir)
+        {
+            Resume = checkpoint, CheckpointEvery = checkpointEvery, Communicator = ranks,
+        };
+        if (ranks.Size > 1) reporter.Info($"{ranks.Size} ranks: {ranks.Description}; each takes its share of every batch of {training.BatchSize}");
         var result = TrainingRun.Execute(accelerator, data, settings, reporter, context.Cancellation);
         if (result.Interrupted)
         {
-            context.Error.WriteLine($"ilgpu-vae train: interrupted after step {result.Steps}; outputs and checkpoint written to {result.RunDirectory} " +
+            if (ranks.Rank == 0)
+                context.Error.WriteLine($"ilgpu-vae train: interrupted after step {result.Steps}; outputs and checkpoint written to {result.RunDirectory} " +
                 $"(continue with --run-dir {runDir} --resume)");
             return ExitCodes.Interrupted;
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The device of one rank: --device as given for a single process; in a parallel run the CPU's
+    /// threads shared among the node's ranks, and a bare cuda or opencl the node-local rank's GPU.
+    /// </summary>
+    private static Accelerator OpenRankDevice(ParsedOptions o, ICommunicator ranks)
+    {
+        if (ranks.Size == 1) return SharedOptions.OpenDevice(o);
+        string spec = o.String("--device", "cpu")!;
+        if (spec == "cpu") return new CpuAccelerator(Math.Max(1, Environment.ProcessorCount / ranks.LocalSize));
+        if (spec is "cuda" or "opencl")
+        {
+            try { return Devices.Open($"{spec}:{ranks.LocalRank}"); }
+            catch (ArgumentException e) { throw new UsageException($"option '--device': {e.Message} (rank {ranks.Rank} takes device {ranks.LocalRank} of its node)"); }
+        }
+        return SharedOptions.OpenDevice(o);
     }
 
     private static TrainingCheckpoint LoadCheckpoint(string path)

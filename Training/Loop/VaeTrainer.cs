@@ -310,7 +310,7 @@ public sealed class VaeTrainer : IDisposable
             _acc.ReduceSum(Network.PerSampleLoss(rows), _evalHistory.Slice(b, 1));
         }
         // Each rank evaluated a run of the batches; the others' slots stay 0 until the sum over ranks.
-        if (endBatch > firstBatch) _acc.CopyToHost(_evalHistory.Slice(firstBatch, endBatch - firstBatch), sums.AsSpan(firstBatch));
+        if (endBatch > firstBatch) _acc.CopyToHost(_evalHistory.Slice(firstBatch, endBatch - firstBatch), sums.AsSpan(firstBatch, endBatch - firstBatch));
         Communicator.AllReduceSum(sums);
         return sums.Sum(s => (double)s) / TestCount;
     }
