@@ -3,7 +3,7 @@ using ILGPU;
 namespace IlgpuVae.Kernels.Ilgpu;
 
 /// <summary>
-/// A training batch from the device-resident uint8 data set (port of Sources/gather.cl):
+/// A training batch from the device-resident uint8 data set:
 /// out[i, d] = data[idx[i], d] * (1f / 255f), optionally binarised with u(e) &lt; value, u the Philox
 /// uniform of output element e (element e + Offset of the whole draw). One thread covers the elements of one
 /// Philox block.

@@ -22,7 +22,7 @@ internal readonly struct PhiloxArgs
 
 /// <summary>
 /// The reparameterisation z = mu + exp(logvar / 2) eps fused with the Gaussian draw, its backward, and
-/// raw Philox blocks (known-answer checks of a device); ports of Sources/sampling.cl. The draw calls
+/// raw Philox blocks (known-answer checks of a device). The draw calls
 /// Kernels/Philox.cs itself, the spec and the CPU backend's code: one thread draws one block and
 /// serves its four elements with the same Box–Muller (MathF log, sqrt, cos, sin, in the same order),
 /// so where the device's math is .NET's (ILGPU's CPU accelerator) eps is bit-identical to the CPU
