@@ -6,6 +6,7 @@ using IlgpuVae.Host.CommandLine;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Benchmarks;
+using IlgpuVae.Training.Distributed;
 
 namespace IlgpuVae.Host.Commands;
 
@@ -26,6 +27,8 @@ public sealed class BenchCommand : Command
         "steps in up to 5 blocks and reports the median block's samples/s.\n" +
         "On a CUDA device it also puts our GEMM beside cuBLAS (through ILGPU.Algorithms) on the same\n" +
         "GPU: the VAE's shapes and 4096^3, plain GEMMs on the same inputs, with how far the results differ.\n" +
+        "Under mpirun, mpiexec or srun with several ranks it times instead what a parallel step adds: the\n" +
+        "all-reduce of the default model's gradients (median of --repeats), printed by rank 0.\n" +
         "With --json, one JSON object a line.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
@@ -51,6 +54,8 @@ public sealed class BenchCommand : Command
         if ((long)batch * steps > MaxImages)
             throw new UsageException($"options '--batch-size' {batch} and '--steps' {steps}: the synthetic training set would hold {(long)batch * steps:N0} images; at most {MaxImages:N0} are allowed");
         var c = CultureInfo.InvariantCulture;
+        using (var ranks = Communicators.ForThisProcess())
+            if (ranks.Size > 1) return BenchAllReduce(ranks, repeats, json, context);
         using var accelerator = SharedOptions.OpenDevice(o);
         if (!json) context.Out.WriteLine($"device {accelerator.Specifier}: {accelerator.Name}");
 
@@ -134,6 +139,26 @@ public sealed class BenchCommand : Command
                 context.Out.WriteLine($"{r.Shape,-14} {r.TransA}{r.TransB,-3} {r.M,5} {r.N,5} {r.K,5} {r.OursGflops.ToString("F1", c),13} " +
                     $"{r.CuBlasGflops.ToString("F1", c),15} {r.Ratio.ToString("F2", c),12} {r.RelativeDifference.ToString("E1", c),10}");
         }
+    }
+
+    /// <summary>The all-reduce of a parallel training step, timed on every rank, reported by rank 0.</summary>
+    private static int BenchAllReduce(ICommunicator ranks, int repeats, bool json, CommandContext context)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var r = AllReduceBenchmark.Run(ranks, new VaeConfig { Input = 784 }, Math.Max(repeats, 20));
+        if (ranks.Rank != 0) return ExitCodes.Ok;
+        if (json)
+            context.Out.WriteLine(new JsonObject
+            {
+                ["type"] = "allreduce", ["ranks"] = r.Ranks, ["communicator"] = r.Communicator, ["floats"] = r.Floats,
+                ["ms"] = Math.Round(r.MedianMilliseconds, 4), ["ms_min"] = Math.Round(r.MinMilliseconds, 4), ["ms_max"] = Math.Round(r.MaxMilliseconds, 4),
+                ["bus_gb_per_s"] = Math.Round(r.BusGigabytesPerSecond, 3),
+            }.ToJsonString(Json));
+        else
+            context.Out.WriteLine($"all-reduce of a step ({r.Floats:N0} floats, {new VaeConfig().Describe()}) over {r.Ranks} ranks, {r.Communicator}: " +
+                $"{r.MedianMilliseconds.ToString("F3", c)} ms median ({r.MinMilliseconds.ToString("F3", c)} to {r.MaxMilliseconds.ToString("F3", c)}), " +
+                $"{r.BusGigabytesPerSecond.ToString("F2", c)} GB/s bus bandwidth");
+        return ExitCodes.Ok;
     }
 
     /// <summary>The largest --warmup accepted, in seconds.</summary>
