@@ -2,18 +2,18 @@
 # Coverage-guided fuzzing of one file reader: publish the fuzz program, instrument the project's
 # assemblies with sharpfuzz, write valid seed files, and run afl-fuzz for a bounded time.
 #
-#   Fuzz/run-afl.sh TARGET [SECONDS]     TARGET: idx-images, idx-labels, safetensors, model, checkpoint
+#   Tests/Fuzz/run-afl.sh TARGET [SECONDS]     TARGET: idx-images, idx-labels, safetensors, model, checkpoint
 #
 # Needs afl-fuzz (apt-get install afl++) and the sharpfuzz tool
 # (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Crashing inputs land in
 # artifacts/fuzz/TARGET/findings/default/crashes; reproduce one (uninstrumented) with
-#   dotnet run --project Fuzz -c Release -- TARGET --run FILE
+#   dotnet run --project Tests/Fuzz -c Release -- TARGET --run FILE
 # and keep it as Tests/Formats/FuzzRegressions/TARGET-what-it-does.bin once the reader is fixed.
 set -euo pipefail
 
-target=${1:?usage: Fuzz/run-afl.sh TARGET [SECONDS]}
+target=${1:?usage: Tests/Fuzz/run-afl.sh TARGET [SECONDS]}
 seconds=${2:-600}
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${IVAE_FUZZ_DIR:-$root/artifacts/fuzz}
 bin=$work/bin
 export PATH="$PATH:$HOME/.dotnet/tools"
@@ -24,7 +24,7 @@ done
 
 # A fresh publish each time: sharpfuzz refuses an assembly it has already instrumented.
 rm -rf "$bin"
-dotnet publish "$root/Fuzz" -c Release -o "$bin" --nologo -v quiet
+dotnet publish "$root/Tests/Fuzz" -c Release -o "$bin" --nologo -v quiet
 
 # Seeds first: instrumented code run outside afl-fuzz's fork server has no coverage map to write.
 mkdir -p "$work/$target"
