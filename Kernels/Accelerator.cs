@@ -77,6 +77,19 @@ public abstract partial class Accelerator : IDisposable
         CopyToHostCore(source, destination);
     }
 
+    /// <summary>
+    /// Host memory for frequent copies both ways: pinned, and page-locked where the device can copy to
+    /// it directly (CUDA). The default is a pinned array.
+    /// </summary>
+    public HostStaging<T> AllocateHostStaging<T>(int length) where T : unmanaged
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return AllocateHostStagingCore<T>(length);
+    }
+
+    protected virtual HostStaging<T> AllocateHostStagingCore<T>(int length) where T : unmanaged => new(length);
+
     public T[] Download<T>(DeviceView<T> source) where T : unmanaged
     {
         var result = new T[source.Length];

@@ -112,6 +112,23 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _device.DefaultStream.Synchronize();
     }
 
+    /// <summary>A pinned array that the device page-locks (cuMemHostRegister on CUDA), so its copies are direct DMA.</summary>
+    protected override HostStaging<T> AllocateHostStagingCore<T>(int length) => new PageLockedStaging<T>(_device, length);
+
+    private sealed class PageLockedStaging<T> : HostStaging<T> where T : unmanaged
+    {
+        private readonly PageLockScope<T>? _lock;
+
+        public PageLockedStaging(ILGPU.Runtime.Accelerator device, int length) : base(length)
+        {
+            // Page locking is an optimisation: where a driver refuses it, the pinned array still works.
+            try { _lock = length == 0 ? null : device.CreatePageLockFromPinned(Array); }
+            catch (NotSupportedException) { _lock = null; }
+        }
+
+        protected override void Release() => _lock?.Dispose();
+    }
+
     protected override void CopyCore<T>(DeviceView<T> source, DeviceView<T> destination)
         => source.Dense().CopyTo(_device.DefaultStream, destination.Dense());
 

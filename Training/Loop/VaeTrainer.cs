@@ -102,7 +102,7 @@ public sealed class VaeTrainer : IDisposable
 
     // Parallel runs only: the gradients on their way through the all-reduce, with one more slot that
     // carries the stop requests of the ranks, so that every rank stops after the same step.
-    private float[]? _reduced;
+    private HostStaging<float>? _reduced;
     private bool _stopAgreed;
     private CancellationToken _cancellation;
     public Accelerator Accelerator => _acc;
@@ -269,12 +269,14 @@ public sealed class VaeTrainer : IDisposable
     private void SumGradientsOverRanks()
     {
         var gradients = Network.Gradients;
-        _reduced ??= new float[gradients.Length + 1];
-        _acc.CopyToHost(gradients, _reduced.AsSpan(0, gradients.Length));
-        _reduced[^1] = _cancellation.IsCancellationRequested ? 1f : 0f;
-        Communicator.AllReduceSum(_reduced);
-        _stopAgreed |= _reduced[^1] > 0f;
-        _acc.CopyFromHost<float>(_reduced.AsSpan(0, gradients.Length), gradients);
+        // Page-locked where the device allows it (a GPU copies it by DMA), allocated once.
+        _reduced ??= _acc.AllocateHostStaging<float>(gradients.Length + 1);
+        var reduced = _reduced.Span;
+        _acc.CopyToHost(gradients, reduced[..gradients.Length]);
+        reduced[^1] = _cancellation.IsCancellationRequested ? 1f : 0f;
+        Communicator.AllReduceSum(reduced);
+        _stopAgreed |= reduced[^1] > 0f;
+        _acc.CopyFromHost<float>(reduced[..gradients.Length], gradients);
     }
 
     /// <summary>Whether to stop before the next step: the token in one process, the ranks' agreement in a parallel run.</summary>
@@ -348,5 +350,6 @@ public sealed class VaeTrainer : IDisposable
         _x.Dispose();
         _lossHistory.Dispose();
         _evalHistory.Dispose();
+        _reduced?.Dispose();
     }
 }
