@@ -88,17 +88,7 @@ public sealed class CuBlasGemm : IDisposable
         Once();
         _accelerator.Synchronize();
         var result = dc.GetAsArray1D();
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            Once();
-            _accelerator.Synchronize();
-            times[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
-        return (result, median);
+        return (result, MedianTimer.Milliseconds(Once, _accelerator.Synchronize, repeats));
     }
 
     private static CuBlasOperation Operation(Transpose t) => t == Transpose.N ? CuBlasOperation.NonTranspose : CuBlasOperation.Transpose;

@@ -64,16 +64,7 @@ public static class CuBlasComparison
         void Once() => acc.Gemm(shape.TransA, shape.TransB, shape.M, shape.N, shape.K, 1f, da, db, 0f, dc, Epilogue.None);
         Once();
         float[] c = acc.Download(dc.View);
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            Once();
-            acc.Synchronize();
-            times[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return (c, repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2);
+        return (c, MedianTimer.Milliseconds(Once, acc.Synchronize, repeats));
     }
 
     /// <summary>max |x - y| / max |y|: 0 for equal results, ~1e-6 for float32 sums in a different order.</summary>

@@ -67,16 +67,7 @@ public static class GemmBenchmark
         Once();
         Once();
         acc.Synchronize();
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            Once();
-            acc.Synchronize();
-            times[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        double median = repeats % 2 == 1 ? times[repeats / 2] : (times[repeats / 2 - 1] + times[repeats / 2]) / 2;
+        double median = MedianTimer.Milliseconds(Once, acc.Synchronize, repeats);
         double gflops = 2.0 * shape.M * shape.N * shape.K / (median * 1e-3) / 1e9;
         return new GemmBenchmarkResult(shape.Name, shape.TransA, shape.TransB, shape.M, shape.N, shape.K, median, gflops);
     }
