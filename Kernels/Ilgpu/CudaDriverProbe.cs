@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ILGPU.Runtime.Cuda;
 
 namespace IlgpuVae.Kernels.Ilgpu;
@@ -6,22 +5,19 @@ namespace IlgpuVae.Kernels.Ilgpu;
 /// <summary>
 /// Why ILGPU found no CUDA device. ILGPU hides the cause (it catches every driver error while listing
 /// devices), and "no devices" alone does not tell a missing driver from a driver without a visible GPU,
-/// so the driver is asked here directly: is libcuda there, and what do cuInit and cuDeviceGetCount say.
+/// so the driver is asked here through ILGPU's own driver API: is libcuda there, does it initialise, and
+/// how many devices does it count.
 /// </summary>
-internal static unsafe class CudaDriverProbe
+internal static class CudaDriverProbe
 {
     public static string WhyNoDevices()
     {
-        if (!IlgpuNativeLibraries.TryLoad("cuda", out IntPtr library))
+        if (!IlgpuNativeLibraries.TryLoad("cuda", out _))
             return $"no CUDA driver ({string.Join(", ", IlgpuNativeLibraries.NamesTried("cuda"))} not found)";
-        if (!NativeLibrary.TryGetExport(library, "cuInit", out IntPtr init)
-            || !NativeLibrary.TryGetExport(library, "cuDeviceGetCount", out IntPtr getCount))
-            return "the CUDA driver library has no cuInit or cuDeviceGetCount";
-        int result = ((delegate* unmanaged<uint, int>)init)(0);
-        if (result != 0) return $"cuInit failed: {Describe(result)}";
-        int count = 0;
-        result = ((delegate* unmanaged<int*, int>)getCount)(&count);
-        if (result != 0) return $"cuDeviceGetCount failed: {Describe(result)}";
+        var driver = CudaAPI.CurrentAPI;
+        if (!driver.Init()) return "the CUDA driver did not initialise (cuInit failed: no usable GPU, or a driver and kernel module of different versions)";
+        var result = driver.GetDeviceCount(out int count);
+        if (result != CudaError.CUDA_SUCCESS) return $"cuDeviceGetCount failed: {Describe((int)result)}";
         return count == 0
             ? "the CUDA driver reports no devices"
             : $"the CUDA driver reports {count} device(s), but ILGPU {IlgpuDevices.IlgpuVersion} could not read them";
