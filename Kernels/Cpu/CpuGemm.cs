@@ -21,8 +21,10 @@ internal static unsafe class CpuGemm
     public const int MC = 144;
     public const int NC = 1024;
 
-    // Below this many multiply-adds (about 30 us on one core) a fork costs more than it saves.
-    private const long ParallelThreshold = 1 << 20;
+    // Below this many multiply-adds (about 4 us on one core) sharing costs more than it saves; the
+    // accelerator's spinning workers take an op in well under a microsecond, so this can be low enough
+    // for the latent layers (128 x 20 x 400 and the like) to use every core.
+    private const long ParallelThreshold = 1 << 17;
     private const int ChunksPerThread = 2;
 
     public static void Run(CpuAccelerator acc, Transpose transA, Transpose transB, int m, int n, int k, float alpha,
@@ -42,7 +44,7 @@ internal static unsafe class CpuGemm
             job.PanelK = (k + panels - 1) / panels;
             job.Plan((long)m * n * k < ParallelThreshold || acc.Threads == 1 ? 1 : acc.Threads * ChunksPerThread);
             if (job.Chunks == 1) job.RunChunk(0);
-            else Parallel.For(0, job.Chunks, acc.Parallel, job.Body);
+            else acc.Workers.Run(job.Chunks, job.Body);
         }
     }
 
