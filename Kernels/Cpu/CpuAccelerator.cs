@@ -16,13 +16,13 @@ public sealed class CpuAccelerator : Accelerator
     internal CpuAccelerator(int? threads, CpuGemmKernel gemmKernel)
     {
         Threads = Math.Max(1, threads ?? Environment.ProcessorCount);
-        Parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
         GemmKernel = (CpuGemmKernel)Math.Min((int)gemmKernel, (int)CpuGemmMicroKernel.Best);
         GemmJob = new CpuGemm.Job(Threads);
+        Workers = new CpuWorkers(Threads);
     }
 
     public int Threads { get; }
-    internal ParallelOptions Parallel { get; }
+    internal CpuWorkers Workers { get; }
     internal CpuGemmKernel GemmKernel { get; }
     internal CpuGemm.Job GemmJob { get; }
 
@@ -71,6 +71,8 @@ public sealed class CpuAccelerator : Accelerator
 
     protected override void ReduceSumCore(DeviceView<float> values, DeviceView<float> result)
         => result.Span()[0] = CpuReductions.Sum(values.Span());
+
+    protected override void DisposeCore() => Workers.Dispose();
 
     protected override void FillCore(DeviceView<float> view, float value) => view.Span().Fill(value);
 }

@@ -21,8 +21,10 @@ internal static unsafe class CpuGemm
     public const int MC = 144;
     public const int NC = 1024;
 
-    // Below this many multiply-adds (about 30 us on one core) a fork costs more than it saves.
-    private const long ParallelThreshold = 1 << 20;
+    // Below this many multiply-adds (about 4 us on one core) sharing costs more than it saves; the
+    // accelerator's spinning workers take an op in well under a microsecond, so this can be low enough
+    // for the latent layers (128 x 20 x 400 and the like) to use every core.
+    private const long ParallelThreshold = 1 << 17;
     private const int ChunksPerThread = 2;
 
     public static void Run(CpuAccelerator acc, Transpose transA, Transpose transB, int m, int n, int k, float alpha,
@@ -42,7 +44,7 @@ internal static unsafe class CpuGemm
             job.PanelK = (k + panels - 1) / panels;
             job.Plan((long)m * n * k < ParallelThreshold || acc.Threads == 1 ? 1 : acc.Threads * ChunksPerThread);
             if (job.Chunks == 1) job.RunChunk(0);
-            else Parallel.For(0, job.Chunks, acc.Parallel, job.Body);
+            else acc.Workers.Run(job.Chunks, job.Body);
         }
     }
 
@@ -79,10 +81,11 @@ internal static unsafe class CpuGemm
         public void Plan(int maxChunks)
         {
             const long PackCost = 10;
-            int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
+            int mr = RowsOf(Kernel);
+            int tilesM = (M + mr - 1) / mr, tilesN = (N + NR - 1) / NR;
             int chunks = Math.Max(1, Math.Min(maxChunks, Math.Max(tilesM, tilesN)));
-            long rows = (long)tilesM * MR, cols = (long)tilesN * NR;
-            long colsPerChunk = (long)((tilesN + chunks - 1) / chunks) * NR, rowsPerChunk = (long)((tilesM + chunks - 1) / chunks) * MR;
+            long rows = (long)tilesM * mr, cols = (long)tilesN * NR;
+            long colsPerChunk = (long)((tilesN + chunks - 1) / chunks) * NR, rowsPerChunk = (long)((tilesM + chunks - 1) / chunks) * mr;
             long costSplitN = rows * colsPerChunk + PackCost * (rows + colsPerChunk);
             long costSplitM = rowsPerChunk * cols + PackCost * (rowsPerChunk + cols);
             _splitRows = costSplitM < costSplitN;
@@ -94,7 +97,8 @@ internal static unsafe class CpuGemm
         {
             int t0 = (int)((long)_tiles * chunk / Chunks), t1 = (int)((long)_tiles * (chunk + 1) / Chunks);
             int r0 = 0, r1 = M, c0 = 0, c1 = N;
-            if (_splitRows) { r0 = t0 * MR; r1 = Math.Min(M, t1 * MR); }
+            int mr = RowsOf(Kernel);
+            if (_splitRows) { r0 = t0 * mr; r1 = Math.Min(M, t1 * mr); }
             else { c0 = t0 * NR; c1 = Math.Min(N, t1 * NR); }
             if (r0 >= r1 || c0 >= c1) return;
 
@@ -107,8 +111,10 @@ internal static unsafe class CpuGemm
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Compute(int r0, int r1, int c0, int c1, float* packA, float* packB)
         {
-            float* tile = stackalloc float[MR * NR];
+            float* tile = stackalloc float[CpuGemmAvx512Kernel.MR * NR];
             var epilogue = Epilogue;
+            var kernel = Kernel;
+            int mr = RowsOf(kernel);
             for (int jc = c0; jc < c1; jc += NC)
             {
                 int nc = Math.Min(NC, c1 - jc);
@@ -120,21 +126,22 @@ internal static unsafe class CpuGemm
                     for (int ic = r0; ic < r1; ic += MC)
                     {
                         int mc = Math.Min(MC, r1 - ic);
-                        CpuGemmPacking.PackA(TransA, A, M, K, ic, mc, pc, kc, packA);
+                        CpuGemmPacking.PackA(TransA, A, M, K, ic, mc, pc, kc, mr, packA);
                         for (int jr = 0; jr < nc; jr += NR)
                         {
                             int cols = Math.Min(NR, nc - jr);
                             float* bSliver = packB + (long)jr * kc;
-                            for (int ir = 0; ir < mc; ir += MR)
+                            for (int ir = 0; ir < mc; ir += mr)
                             {
                                 float* aSliver = packA + (long)ir * kc;
-                                switch (Kernel)
+                                switch (kernel)
                                 {
+                                    case CpuGemmKernel.Avx512: CpuGemmAvx512Kernel.Run(kc, aSliver, bSliver, tile); break;
                                     case CpuGemmKernel.Avx2Fma: Avx2Fma(kc, aSliver, bSliver, tile); break;
                                     case CpuGemmKernel.Vector128: Vector128Kernel(kc, aSliver, bSliver, tile); break;
                                     default: Scalar(kc, aSliver, bSliver, tile); break;
                                 }
-                                epilogue.Store(tile, C + (long)(ic + ir) * N + jc + jr, N, Math.Min(MR, mc - ir), cols, jc + jr, first, last);
+                                epilogue.Store(tile, C + (long)(ic + ir) * N + jc + jr, N, Math.Min(mr, mc - ir), cols, jc + jr, first, last);
                             }
                         }
                     }

@@ -19,8 +19,12 @@ internal static unsafe class CpuGemmMicroKernel
     public const int NR = 16;
 
     /// <summary>The best kernel this machine runs.</summary>
-    public static CpuGemmKernel Best => Fma.IsSupported && Avx2.IsSupported ? CpuGemmKernel.Avx2Fma
+    public static CpuGemmKernel Best => CpuGemmAvx512Kernel.IsSupported ? CpuGemmKernel.Avx512
+        : Fma.IsSupported && Avx2.IsSupported ? CpuGemmKernel.Avx2Fma
         : Vector128.IsHardwareAccelerated ? CpuGemmKernel.Vector128 : CpuGemmKernel.Scalar;
+
+    /// <summary>The rows of A one call of the kernel computes (its tile is that many rows by NR).</summary>
+    public static int RowsOf(CpuGemmKernel kernel) => kernel == CpuGemmKernel.Avx512 ? CpuGemmAvx512Kernel.MR : MR;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2Fma(int kc, float* a, float* b, float* tile)
@@ -110,4 +114,4 @@ internal static unsafe class CpuGemmMicroKernel
 }
 
 /// <summary>The micro-kernels, from the portable one up; a machine runs the best it supports.</summary>
-internal enum CpuGemmKernel { Scalar, Vector128, Avx2Fma }
+internal enum CpuGemmKernel { Scalar, Vector128, Avx2Fma, Avx512 }

@@ -20,8 +20,13 @@ internal static unsafe class CpuGemmPacking
     /// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc) where op(A) is m x k; A is stored m x k (N) or k x m (T).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackA(Transpose transA, float* a, int m, int k, int i0, int mc, int p0, int kc, float* dst)
+    public static void PackA(Transpose transA, float* a, int m, int k, int i0, int mc, int p0, int kc, int mr, float* dst)
     {
+        if (mr != MR)
+        {
+            PackAWide(transA, a, m, k, i0, mc, p0, kc, mr, dst);
+            return;
+        }
         for (int s = 0; s < mc; s += MR)
         {
             int rows = Math.Min(MR, mc - s);
@@ -75,6 +80,47 @@ internal static unsafe class CpuGemmPacking
                 {
                     for (int p = 0; p < kc; p++, dst += MR)
                         for (int r = 0; r < MR; r++) dst[r] = r < rows ? r0[(long)r * k + p] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>PackA for the AVX-512 kernel's slivers of mr = 16 rows (any mr on the slow path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackAWide(Transpose transA, float* a, int m, int k, int i0, int mc, int p0, int kc, int mr, float* dst)
+    {
+        for (int s = 0; s < mc; s += mr, dst += (long)mr * kc)
+        {
+            int rows = Math.Min(mr, mc - s);
+            int i = i0 + s;
+            bool fast = rows == mr && mr == CpuGemmAvx512Kernel.MR && Avx.IsSupported;
+            if (transA == Transpose.T)
+            {
+                float* src = a + (long)p0 * m + i;
+                float* d = dst;
+                if (fast)
+                {
+                    for (int p = 0; p < kc; p++, src += m, d += mr)
+                    {
+                        Avx.Store(d, Avx.LoadVector256(src));
+                        Avx.Store(d + 8, Avx.LoadVector256(src + 8));
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, src += m, d += mr)
+                        for (int r = 0; r < mr; r++) d[r] = r < rows ? src[r] : 0f;
+                }
+            }
+            else
+            {
+                float* src = a + (long)i * k + p0;
+                if (fast) CpuGemmAvx512Kernel.PackRows(src, k, kc, dst);
+                else
+                {
+                    float* d = dst;
+                    for (int p = 0; p < kc; p++, d += mr)
+                        for (int r = 0; r < mr; r++) d[r] = r < rows ? src[(long)r * k + p] : 0f;
                 }
             }
         }
@@ -148,7 +194,7 @@ internal static unsafe class CpuGemmPacking
     }
 
     /// <summary>dst[c * dstStride + r] = src[r * srcStride + c] for an 8 x 8 block.</summary>
-    private static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
+    internal static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
         => Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + srcStride), Avx.LoadVector256(src + 2 * srcStride),
             Avx.LoadVector256(src + 3 * srcStride), Avx.LoadVector256(src + 4 * srcStride), Avx.LoadVector256(src + 5 * srcStride),
             Avx.LoadVector256(src + 6 * srcStride), Avx.LoadVector256(src + 7 * srcStride), dst, dstStride);

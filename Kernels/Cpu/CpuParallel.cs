@@ -16,7 +16,7 @@ internal static class CpuParallel
             body(0, length);
             return;
         }
-        Parallel.For(0, workers, acc.Parallel, w =>
+        acc.Workers.Run(workers, w =>
         {
             int start = (int)((long)length * w / workers), end = (int)((long)length * (w + 1) / workers);
             if (start < end) body(start, end);

@@ -17,6 +17,9 @@ public sealed class CpuDeterminismTests
     [DataRow(400, 784, 128, Transpose.T, Transpose.N)]
     [DataRow(128, 20, 400, Transpose.N, Transpose.N)]
     [DataRow(37, 53, 611, Transpose.T, Transpose.T)]
+    [DataRow(128, 40, 400, Transpose.N, Transpose.T)]
+    [DataRow(400, 20, 128, Transpose.T, Transpose.N)]
+    [DataRow(128, 400, 20, Transpose.N, Transpose.T)]
     public void GemmIsBitIdenticalForAnyThreadCount(int m, int n, int k, Transpose ta, Transpose tb)
     {
         var a = Random(1, m * k); var b = Random(2, k * n); var c = Random(3, m * n); var bias = Random(4, n);
