@@ -9,14 +9,14 @@ namespace IlgpuVae.Tests.Evaluation;
 /// The importance-sampled estimate against log p(x) computed exactly: a VAE of 2x2-pixel images, three
 /// hidden units and one latent dimension, whose marginal likelihood p(x) = ∫ N(z; 0, 1) p(x|z) dz the test
 /// integrates by quadrature in double precision with its own decoder. The encoder is deliberately poor
-/// (random weights), so the ELBO lies well below log p(x) and only a correct estimator closes the gap.
+/// (small random weights), so the ELBO lies below log p(x) and only a correct estimator closes the gap.
 /// </summary>
 [TestClass]
 public sealed class ImportanceSamplingExactTests
 {
     [TestMethod]
     [DataRow(Likelihood.Bernoulli, 1f, "cpu")]
-    [DataRow(Likelihood.Gaussian, 1f, "cpu")]
+    [DataRow(Likelihood.Gaussian, 0.6f, "cpu")]
     [DataRow(Likelihood.Bernoulli, 1f, "ilgpu-cpu")]
     public void EstimateWithManySamplesMatchesQuadrature(Likelihood likelihood, float sigma, string device)
     {
@@ -28,8 +28,14 @@ public sealed class ImportanceSamplingExactTests
         var layout = new ParameterLayout(config);
         var parameters = new float[layout.Length];
         var random = new Random(7);
+        // A decoder with some curvature, and an encoder that barely looks at x: q(z|x) stays near N(0, 1),
+        // a poor but usable proposal (a random encoder of full scale can make q so narrow and misplaced
+        // that no K of a few thousand closes the gap, which would test the proposal, not the code).
         foreach (var tensor in layout.Tensors)
-            for (int i = 0; i < tensor.Length; i++) parameters[tensor.Offset + i] = (float)(random.NextDouble() * 3 - 1.5);
+        {
+            double scale = tensor.Name.StartsWith("fc3", StringComparison.Ordinal) || tensor.Name.StartsWith("fc4", StringComparison.Ordinal) ? 1.5 : 0.3;
+            for (int i = 0; i < tensor.Length; i++) parameters[tensor.Offset + i] = (float)((random.NextDouble() * 2 - 1) * scale);
+        }
 
         byte[] pixels = [0, 255, 255, 0, 255, 255, 255, 255, 0, 0, 0, 0, 30, 200, 120, 250, 255, 0, 128, 64];
         int count = pixels.Length / 4;
@@ -49,7 +55,7 @@ public sealed class ImportanceSamplingExactTests
             Assert.AreEqual(exact, final[i], 0.03, $"image {i}: -log p(x) exact {exact:F4}, K=5000 estimate {final[i]:F4}, K=1 {estimates[0].PerImage[i]:F4}");
         }
         double meanExact = Enumerable.Range(0, count).Average(i => -LogMarginal(config, layout, parameters, pixels.AsSpan(i * 4, 4)));
-        Assert.IsGreaterThan(meanExact + 0.1, result.NegativeElboAveraged.Mean, "the poor encoder leaves a gap between -ELBO and -log p(x)");
+        Assert.IsGreaterThan(meanExact + 0.05, result.NegativeElboAveraged.Mean, "the poor encoder leaves a gap between -ELBO and -log p(x)");
         Assert.IsLessThan(result.NegativeElboAveraged.Mean, estimates[^1].NegativeLogLikelihood.Mean, "-log p(x) lies below -ELBO");
     }
 
