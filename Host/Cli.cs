@@ -16,7 +16,8 @@ public static class Cli
 {
     public static IReadOnlyList<Command> Commands { get; } =
     [
-        new TrainCommand(), new SampleCommand(), new ReconstructCommand(), new DevicesCommand(), new CheckCommand(), new BenchCommand(),
+        new TrainCommand(), new SampleCommand(), new ReconstructCommand(), new EvaluateCommand(), new DevicesCommand(), new CheckCommand(),
+        new BenchCommand(),
     ];
 
     public static int Run(IReadOnlyList<string> args, CommandContext context)

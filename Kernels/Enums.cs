@@ -22,4 +22,6 @@ public static class RandomStream
     public const uint Binarize = 1;    // dynamic binarisation of a training batch
     public const uint Prior = 2;       // z ~ N(0, I) for samples.png and `sample`
     public const uint Evaluation = 3;  // the one z sample per test image of the test loss
+    public const uint ImportanceSampling = 4;  // the K samples z ~ q(z|x) of `evaluate` (step = image index)
+    public const uint ImportanceBinarize = 5;  // the one binarisation of the test images that `evaluate` uses
 }

@@ -141,6 +141,24 @@ public sealed class VaeNetwork : IDisposable
         return Latent(rows);
     }
 
+    /// <summary>The encoder's posterior of each row of x: (mu | logvar), rows x (2 * Latent), in <see cref="Stats"/>.</summary>
+    public DeviceView<float> EncodeStats(DeviceView<float> x, int rows)
+    {
+        CheckRows(x, rows);
+        LinearForward(Layout.Heads, Encode(x, rows), rows, Stats(rows), Activation.Identity);
+        return Stats(rows);
+    }
+
+    /// <summary>The decoder's logits (rows x Input) of each latent row of z; a view into the network.</summary>
+    public DeviceView<float> DecodeLogits(DeviceView<float> z, int rows)
+    {
+        if (rows <= 0 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"rows must be in 1..{Capacity}");
+        if (z.Length != rows * Config.Latent)
+            throw new ArgumentException($"z has {z.Length} elements; expected {rows}x{Config.Latent}", nameof(z));
+        Decode(z, rows);
+        return Logits(rows);
+    }
+
     /// <summary>
     /// The decoder's mean image for each latent row of z (rows x Latent): sigmoid of the logits for a
     /// Bernoulli likelihood, the Gaussian mean itself otherwise. Returns a view into the network.

@@ -72,6 +72,13 @@ public sealed class CpuAccelerator : Accelerator
     protected override void ReduceSumCore(DeviceView<float> values, DeviceView<float> result)
         => result.Span()[0] = CpuReductions.Sum(values.Span());
 
+    protected override void ImportanceWeightsCore(LossSettings settings, DeviceView<float> logits, DeviceView<float> x, DeviceView<float> stats,
+        DeviceView<float> eps, DeviceView<float> z, int rows, int features, int latent, DeviceView<float> logWeights, DeviceView<float> negativeElbo)
+        => CpuImportance.Weights(this, settings, logits, x, stats, eps, z, rows, features, latent, logWeights, negativeElbo);
+
+    protected override void LogSumExpRowsCore(DeviceView<float> values, int rows, int cols, DeviceView<float> runningMax, DeviceView<float> runningSum)
+        => CpuImportance.LogSumExpRows(this, values, rows, cols, runningMax, runningSum);
+
     protected override void DisposeCore() => Workers.Dispose();
 
     protected override void FillCore(DeviceView<float> view, float value) => view.Span().Fill(value);

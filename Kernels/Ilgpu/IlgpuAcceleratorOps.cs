@@ -89,6 +89,22 @@ public sealed partial class IlgpuAccelerator
         _kernels.ReduceSum(new KernelConfig(1, Shapes.ReduceGroup), values.Kernel(), result.Kernel());
     }
 
+    protected override void ImportanceWeightsCore(LossSettings settings, DeviceView<float> logits, DeviceView<float> x, DeviceView<float> stats,
+        DeviceView<float> eps, DeviceView<float> z, int rows, int features, int latent, DeviceView<float> logWeights, DeviceView<float> negativeElbo)
+    {
+        var config = new KernelConfig(Math.Min(rows, Shapes.MaxElementGroups), Shapes.ReduceGroup);
+        CountLaunch();
+        _kernels.ImportanceWeights(config, logits.Kernel(), x.Kernel(), stats.Kernel(), eps.Kernel(), z.Kernel(), logWeights.Kernel(),
+            negativeElbo.Kernel(), new ImportanceArgs(settings, rows, features, latent));
+    }
+
+    protected override void LogSumExpRowsCore(DeviceView<float> values, int rows, int cols, DeviceView<float> runningMax, DeviceView<float> runningSum)
+    {
+        var config = new KernelConfig(Math.Min(rows, Shapes.MaxElementGroups), Shapes.ReduceGroup);
+        CountLaunch();
+        _kernels.LogSumExpRows(config, values.Kernel(), runningMax.Kernel(), runningSum.Kernel(), rows, cols);
+    }
+
     protected override void FillCore(DeviceView<float> view, float value)
     {
         CountLaunch();

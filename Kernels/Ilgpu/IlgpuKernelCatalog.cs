@@ -27,6 +27,8 @@ public static class IlgpuKernelCatalog
         Entry("vae_loss", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LossArgs>)IlgpuLossKernel.Loss),
         Entry("adam_step", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>)IlgpuAdamKernel.Step),
         Entry("gather_batch", (Action<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs>)IlgpuGatherKernel.Gather),
+        Entry("importance_weights", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImportanceArgs>)IlgpuImportanceKernels.Weights),
+        Entry("logsumexp_rows", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)IlgpuImportanceKernels.LogSumExpRows),
     ];
 
     private static IlgpuKernelEntry Entry(string name, Delegate kernel) => new(name, kernel.Method, ExplicitlyGrouped: true);

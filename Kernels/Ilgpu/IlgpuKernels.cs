@@ -25,6 +25,9 @@ internal sealed class IlgpuKernels
             ArrayView<float>, ArrayView<float>, LossArgs>(IlgpuLossKernel.Loss);
         Adam = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs>(IlgpuAdamKernel.Step);
         Gather = device.LoadStreamKernel<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs>(IlgpuGatherKernel.Gather);
+        ImportanceWeights = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ImportanceArgs>(IlgpuImportanceKernels.Weights);
+        LogSumExpRows = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuImportanceKernels.LogSumExpRows);
     }
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm64x64 { get; }
@@ -41,4 +44,7 @@ internal sealed class IlgpuKernels
         ArrayView<float>, ArrayView<float>, LossArgs> VaeLoss { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamArgs> Adam { get; }
     public Action<KernelConfig, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs> Gather { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, ImportanceArgs> ImportanceWeights { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> LogSumExpRows { get; }
 }

@@ -88,6 +88,13 @@ internal sealed class FaultInjectingAccelerator(InjectedFault fault) : Accelerat
 
     protected override void ReduceSumCore(DeviceView<float> values, DeviceView<float> result) => _inner.ReduceSum(In(values), In(result));
 
+    protected override void ImportanceWeightsCore(LossSettings settings, DeviceView<float> logits, DeviceView<float> x, DeviceView<float> stats,
+        DeviceView<float> eps, DeviceView<float> z, int rows, int features, int latent, DeviceView<float> logWeights, DeviceView<float> negativeElbo)
+        => _inner.ImportanceWeights(settings, In(logits), In(x), In(stats), In(eps), In(z), rows, features, latent, In(logWeights), In(negativeElbo));
+
+    protected override void LogSumExpRowsCore(DeviceView<float> values, int rows, int cols, DeviceView<float> runningMax, DeviceView<float> runningSum)
+        => _inner.LogSumExpRows(In(values), rows, cols, In(runningMax), In(runningSum));
+
     protected override void FillCore(DeviceView<float> view, float value)
     {
         var inner = In(view);
