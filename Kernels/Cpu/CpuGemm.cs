@@ -136,7 +136,10 @@ internal static unsafe class CpuGemm
                                 float* aSliver = packA + (long)ir * kc;
                                 switch (kernel)
                                 {
-                                    case CpuGemmKernel.Avx512: CpuGemmAvx512Kernel.Run(kc, aSliver, bSliver, tile); break;
+                                    case CpuGemmKernel.Avx512:
+                                        if (cols <= 8) CpuGemmAvx512Kernel.RunNarrow(kc, aSliver, bSliver, tile);
+                                        else CpuGemmAvx512Kernel.Run(kc, aSliver, bSliver, tile);
+                                        break;
                                     case CpuGemmKernel.Avx2Fma: Avx2Fma(kc, aSliver, bSliver, tile); break;
                                     case CpuGemmKernel.Vector128: Vector128Kernel(kc, aSliver, bSliver, tile); break;
                                     default: Scalar(kc, aSliver, bSliver, tile); break;

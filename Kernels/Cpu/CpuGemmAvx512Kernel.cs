@@ -59,6 +59,45 @@ internal static unsafe class CpuGemmAvx512Kernel
     }
 
     /// <summary>
+    /// The same tile for a last column block of at most 8 columns (n = 20 leaves 4, n = 40 leaves 8): the
+    /// left half of each packed B row in a ymm register, so a skinny GEMM does not pay for 16 columns
+    /// where it has 4. Each element is the same FMA chain as in <see cref="Run"/>, so results are the
+    /// same bits; only columns 0-7 of each tile row are written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunNarrow(int kc, float* a, float* b, float* tile)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector256<float> c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var bv = Avx.LoadVector256(b);
+            c0 = Fma.MultiplyAdd(Vector256.Create(a[0]), bv, c0);
+            c1 = Fma.MultiplyAdd(Vector256.Create(a[1]), bv, c1);
+            c2 = Fma.MultiplyAdd(Vector256.Create(a[2]), bv, c2);
+            c3 = Fma.MultiplyAdd(Vector256.Create(a[3]), bv, c3);
+            c4 = Fma.MultiplyAdd(Vector256.Create(a[4]), bv, c4);
+            c5 = Fma.MultiplyAdd(Vector256.Create(a[5]), bv, c5);
+            c6 = Fma.MultiplyAdd(Vector256.Create(a[6]), bv, c6);
+            c7 = Fma.MultiplyAdd(Vector256.Create(a[7]), bv, c7);
+            c8 = Fma.MultiplyAdd(Vector256.Create(a[8]), bv, c8);
+            c9 = Fma.MultiplyAdd(Vector256.Create(a[9]), bv, c9);
+            c10 = Fma.MultiplyAdd(Vector256.Create(a[10]), bv, c10);
+            c11 = Fma.MultiplyAdd(Vector256.Create(a[11]), bv, c11);
+            c12 = Fma.MultiplyAdd(Vector256.Create(a[12]), bv, c12);
+            c13 = Fma.MultiplyAdd(Vector256.Create(a[13]), bv, c13);
+            c14 = Fma.MultiplyAdd(Vector256.Create(a[14]), bv, c14);
+            c15 = Fma.MultiplyAdd(Vector256.Create(a[15]), bv, c15);
+            a += MR;
+            b += NR;
+        }
+        Avx.Store(tile, c0); Avx.Store(tile + 16, c1); Avx.Store(tile + 32, c2); Avx.Store(tile + 48, c3);
+        Avx.Store(tile + 64, c4); Avx.Store(tile + 80, c5); Avx.Store(tile + 96, c6); Avx.Store(tile + 112, c7);
+        Avx.Store(tile + 128, c8); Avx.Store(tile + 144, c9); Avx.Store(tile + 160, c10); Avx.Store(tile + 176, c11);
+        Avx.Store(tile + 192, c12); Avx.Store(tile + 208, c13); Avx.Store(tile + 224, c14); Avx.Store(tile + 240, c15);
+    }
+
+    /// <summary>
     /// Packs 16 rows of A stored m x k (each row contiguous in k, stride k) into kc steps of 16 floats:
     /// two 8 x 8 register transposes per 8 k-steps, rows 0-7 then 8-15 of each step.
     /// </summary>
