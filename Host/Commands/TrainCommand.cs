@@ -98,7 +98,8 @@ public sealed class TrainCommand : Command
                 OperationCanceledException => ExitCodes.Interrupted,
                 _ => ExitCodes.Failure,
             };
-            context.Error.WriteLine($"ilgpu-vae train: rank {ranks.Rank} of {ranks.Size}: {e.Message}; ending every rank (exit {code})");
+            // What happened comes first: a launcher may cut the line short when MPI_Abort ends the job.
+            context.Error.WriteLine($"ilgpu-vae train: rank {ranks.Rank} of {ranks.Size} failed, ending every rank (exit {code}): {e.Message}");
             context.Error.Flush();
             ranks.Abort(code);
             throw;
