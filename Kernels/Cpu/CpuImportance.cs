@@ -62,27 +62,7 @@ internal static class CpuImportance
         TensorPrimitives.Exp(softplus, softplus);
         TensorPrimitives.Add(softplus, 1f, softplus);
         TensorPrimitives.Log(softplus, softplus);
-        int n = l.Length, i = 0;
-        ref float lr = ref MemoryMarshal.GetReference(l);
-        ref float tr = ref MemoryMarshal.GetReference(t);
-        ref float sr = ref MemoryMarshal.GetReference(softplus);
-        var sum0 = Vector256<double>.Zero;
-        var sum1 = Vector256<double>.Zero;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + 8 <= n; i += 8)
-            {
-                var lv = Vector256.LoadUnsafe(ref lr, (nuint)i);
-                var term = Vector256.Max(lv, Vector256<float>.Zero) - lv * Vector256.LoadUnsafe(ref tr, (nuint)i)
-                           + Vector256.LoadUnsafe(ref sr, (nuint)i);
-                var (lower, upper) = Vector256.Widen(term);
-                sum0 += lower;
-                sum1 += upper;
-            }
-        }
-        double sum = Vector256.Sum(sum0 + sum1);
-        for (; i < n; i++) sum += MathF.Max(l[i], 0f) - l[i] * t[i] + softplus[i];
-        return sum;
+        return CpuLoss.SumBernoulliTerms(l, t, softplus);
     }
 
     /// <summary>sum_d (x − l)^2 / (2 sigma^2) + log sigma + log(2 pi)/2: −log p(x|z) of a Gaussian with fixed sigma.</summary>

@@ -84,8 +84,20 @@ internal static class CpuLoss
             softplus[i] = onePlus;
         }
         TensorPrimitives.Log(softplus, softplus);
+        return SumBernoulliTerms(l, t, softplus);
+    }
 
-        i = 0;
+    /// <summary>
+    /// sum_d max(l, 0) − l t + softplus_d, in double, with softplus_d = log(1 + exp(−|l_d|)) already
+    /// computed: the stable Bernoulli −log p(x|z), shared by the loss and the importance weights.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static double SumBernoulliTerms(ReadOnlySpan<float> l, ReadOnlySpan<float> t, ReadOnlySpan<float> softplus)
+    {
+        int n = l.Length, i = 0;
+        ref float lr = ref MemoryMarshal.GetReference(l);
+        ref float tr = ref MemoryMarshal.GetReference(t);
+        ref float sr = ref MemoryMarshal.GetReference(softplus);
         var sum0 = Vector256<double>.Zero;
         var sum1 = Vector256<double>.Zero;
         if (Vector256.IsHardwareAccelerated)
