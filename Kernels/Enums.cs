@@ -24,4 +24,5 @@ public static class RandomStream
     public const uint Evaluation = 3;  // the one z sample per test image of the test loss
     public const uint ImportanceSampling = 4;  // the K samples z ~ q(z|x) of `evaluate` (step = image index)
     public const uint ImportanceBinarize = 5;  // the one binarisation of the test images that `evaluate` uses
+    public const uint Corruption = 6;          // the noise of a denoising VAE's corrupted input
 }

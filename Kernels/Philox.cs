@@ -47,6 +47,21 @@ public static class Philox
         return (r * MathF.Cos(theta), r * MathF.Sin(theta));
     }
 
+    /// <summary>
+    /// The four normals of one block, as the contract assigns them to the lanes of its element group:
+    /// Box–Muller on (w0, w1) for lanes 0 and 1, on (w2, w3) for lanes 2 and 3. A pair that no lane of
+    /// [laneStart, laneEnd) uses is not computed (it reads 0): the part groups at either end of a draw.
+    /// Every Gaussian draw (SampleLatent, Corrupt) goes through here, so they draw the same numbers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (float, float, float, float) GroupNormals(uint w0, uint w1, uint w2, uint w3, int laneStart, int laneEnd)
+    {
+        float n0 = 0f, n1 = 0f, n2 = 0f, n3 = 0f;
+        if (laneStart < 2) (n0, n1) = BoxMuller(w0, w1);
+        if (laneEnd > 2) (n2, n3) = BoxMuller(w2, w3);
+        return (n0, n1, n2, n3);
+    }
+
     /// <summary>The standard normal the contract assigns to element index e of a draw (e + random.Offset of the whole draw).</summary>
     public static float Normal(int element, RandomSource random)
     {

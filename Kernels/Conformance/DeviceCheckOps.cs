@@ -53,6 +53,17 @@ public static partial class DeviceCheck
         foreach (int length in new[] { 1, 1000, 100003 })
             yield return ($"reduce sum {length}", ReduceTolerance, () => ReduceSum(s, length));
         yield return ("fill", 0, () => Fill(s));
+        yield return ("copy columns", 0, () => CopyColumns(s));
+        yield return ("gather one-hot", 0, () => GatherOneHot(s));
+        foreach (string corruption in new[] { "none", "gaussian:0.3", "salt-pepper:0.2", "mask:0.4", "downsample:3" })
+        {
+            var parsed = Corruption.Parse(corruption);
+            // Uniforms are exact on every device; normals and block means meet a few ulps of exp, log, cos and division.
+            double tolerance = parsed.Kind is CorruptionKind.Gaussian or CorruptionKind.Downsample ? ElementwiseTolerance : 0;
+            yield return ($"corrupt {corruption}", tolerance, () => Corrupt(s, parsed, tolerance));
+        }
+        yield return ("score function backward", LossTolerance, () => ScoreFunctionBackward(s, ScoreBaseline.None));
+        yield return ("score function backward leave-one-out", LossTolerance, () => ScoreFunctionBackward(s, ScoreBaseline.LeaveOneOut));
     }
 
     private static DeviceCheckResult PhiloxHostKnownAnswers()

@@ -79,6 +79,22 @@ public sealed class CpuAccelerator : Accelerator
     protected override void LogSumExpRowsCore(DeviceView<float> values, int rows, int cols, DeviceView<float> runningMax, DeviceView<float> runningSum)
         => CpuImportance.LogSumExpRows(this, values, rows, cols, runningMax, runningSum);
 
+    protected override void CopyColumnsCore(DeviceView<float> source, int rows, int sourceColumns, int sourceOffset,
+        DeviceView<float> destination, int destinationColumns, int destinationOffset, int count)
+        => CpuModelOps.CopyColumns(this, source, rows, sourceColumns, sourceOffset, destination, destinationColumns, destinationOffset, count);
+
+    protected override void GatherOneHotCore(DeviceView<byte> labels, DeviceView<int> indices, int rows, int classes,
+        DeviceView<float> destination, int destinationColumns, int destinationOffset)
+        => CpuModelOps.GatherOneHot(labels, indices, rows, classes, destination, destinationColumns, destinationOffset);
+
+    protected override void CorruptCore(Corruption corruption, DeviceView<float> clean, int rows, int height, int width, RandomSource random,
+        DeviceView<float> corrupted)
+        => CpuModelOps.Corrupt(this, corruption, clean, rows, height, width, random, corrupted);
+
+    protected override void ScoreFunctionBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> perSampleLoss,
+        DeviceView<float> perSampleKl, float klWeight, ScoreBaseline baseline, int rows, int latent, DeviceView<float> dstats)
+        => CpuModelOps.ScoreFunctionBackward(this, stats, eps, perSampleLoss, perSampleKl, klWeight, baseline, rows, latent, dstats);
+
     protected override void DisposeCore() => Workers.Dispose();
 
     protected override void FillCore(DeviceView<float> view, float value) => view.Span().Fill(value);

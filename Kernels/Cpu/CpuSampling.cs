@@ -31,8 +31,7 @@ internal static class CpuSampling
             var (w0, w1, w2, w3) = Philox.ForGroup((uint)group, random);
             // The local elements of this group: e = group * 4 + lane - offset, for those inside [0, count).
             int laneStart = (int)Math.Max(0, offset - group * 4), laneEnd = (int)Math.Min(4, offset + count - group * 4);
-            if (laneStart < 2) (normals[0], normals[1]) = Philox.BoxMuller(w0, w1);
-            if (laneEnd > 2) (normals[2], normals[3]) = Philox.BoxMuller(w2, w3);
+            (normals[0], normals[1], normals[2], normals[3]) = Philox.GroupNormals(w0, w1, w2, w3, laneStart, laneEnd);
             for (int lane = laneStart; lane < laneEnd; lane++)
             {
                 int e = (int)(group * 4 + lane - offset), i = e / latent, j = e - i * latent;

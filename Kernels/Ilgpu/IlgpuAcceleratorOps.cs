@@ -105,6 +105,41 @@ public sealed partial class IlgpuAccelerator
         _kernels.LogSumExpRows(config, values.Kernel(), runningMax.Kernel(), runningSum.Kernel(), rows, cols);
     }
 
+    protected override void CopyColumnsCore(DeviceView<float> source, int rows, int sourceColumns, int sourceOffset,
+        DeviceView<float> destination, int destinationColumns, int destinationOffset, int count)
+    {
+        CountLaunch();
+        _kernels.CopyColumns(Elementwise(rows * count), source.Kernel(), destination.Kernel(),
+            new ColumnsArgs(rows, count, sourceColumns, sourceOffset, destinationColumns, destinationOffset));
+    }
+
+    protected override void GatherOneHotCore(DeviceView<byte> labels, DeviceView<int> indices, int rows, int classes,
+        DeviceView<float> destination, int destinationColumns, int destinationOffset)
+    {
+        CountLaunch();
+        _kernels.GatherOneHot(Elementwise(rows * classes), labels.Kernel(), indices.Kernel(), destination.Kernel(),
+            new ColumnsArgs(rows, classes, 0, 0, destinationColumns, destinationOffset));
+    }
+
+    protected override void CorruptCore(Corruption corruption, DeviceView<float> clean, int rows, int height, int width, RandomSource random,
+        DeviceView<float> corrupted)
+    {
+        CountLaunch();
+        if (corruption.Kind == CorruptionKind.Downsample)
+            _kernels.CorruptDownsample(Elementwise(clean.Length), clean.Kernel(), corrupted.Kernel(), height, width, (int)corruption.Amount);
+        else
+            _kernels.CorruptNoise(Elementwise(new PhiloxArgs(random).Groups(clean.Length)), clean.Kernel(), corrupted.Kernel(),
+                (int)corruption.Kind, corruption.Amount, new PhiloxArgs(random));
+    }
+
+    protected override void ScoreFunctionBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> perSampleLoss,
+        DeviceView<float> perSampleKl, float klWeight, ScoreBaseline baseline, int rows, int latent, DeviceView<float> dstats)
+    {
+        CountLaunch();
+        _kernels.ScoreFunction(Elementwise(rows * latent), stats.Kernel(), eps.Kernel(), perSampleLoss.Kernel(), perSampleKl.Kernel(),
+            dstats.Kernel(), new ScoreArgs(rows, latent, klWeight, baseline));
+    }
+
     protected override void FillCore(DeviceView<float> view, float value)
     {
         CountLaunch();

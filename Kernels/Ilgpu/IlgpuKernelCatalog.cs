@@ -29,6 +29,11 @@ public static class IlgpuKernelCatalog
         Entry("gather_batch", (Action<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int, PhiloxArgs>)IlgpuGatherKernel.Gather),
         Entry("importance_weights", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImportanceArgs>)IlgpuImportanceKernels.Weights),
         Entry("logsumexp_rows", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)IlgpuImportanceKernels.LogSumExpRows),
+        Entry("copy_columns", (Action<ArrayView<float>, ArrayView<float>, ColumnsArgs>)IlgpuModelKernels.CopyColumns),
+        Entry("gather_one_hot", (Action<ArrayView<byte>, ArrayView<int>, ArrayView<float>, ColumnsArgs>)IlgpuModelKernels.GatherOneHot),
+        Entry("corrupt_noise", (Action<ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs>)IlgpuModelKernels.CorruptNoise),
+        Entry("corrupt_downsample", (Action<ArrayView<float>, ArrayView<float>, int, int, int>)IlgpuModelKernels.CorruptDownsample),
+        Entry("score_function_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScoreArgs>)IlgpuModelKernels.ScoreFunction),
     ];
 
     private static IlgpuKernelEntry Entry(string name, Delegate kernel) => new(name, kernel.Method, ExplicitlyGrouped: true);

@@ -28,6 +28,12 @@ internal sealed class IlgpuKernels
         ImportanceWeights = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ImportanceArgs>(IlgpuImportanceKernels.Weights);
         LogSumExpRows = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuImportanceKernels.LogSumExpRows);
+        CopyColumns = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ColumnsArgs>(IlgpuModelKernels.CopyColumns);
+        GatherOneHot = device.LoadStreamKernel<ArrayView<byte>, ArrayView<int>, ArrayView<float>, ColumnsArgs>(IlgpuModelKernels.GatherOneHot);
+        CorruptNoise = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs>(IlgpuModelKernels.CorruptNoise);
+        CorruptDownsample = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuModelKernels.CorruptDownsample);
+        ScoreFunction = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ScoreArgs>(IlgpuModelKernels.ScoreFunction);
     }
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm64x64 { get; }
@@ -47,4 +53,9 @@ internal sealed class IlgpuKernels
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ImportanceArgs> ImportanceWeights { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> LogSumExpRows { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnsArgs> CopyColumns { get; }
+    public Action<KernelConfig, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ColumnsArgs> GatherOneHot { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs> CorruptNoise { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int> CorruptDownsample { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScoreArgs> ScoreFunction { get; }
 }

@@ -41,9 +41,7 @@ internal static class IlgpuSamplingKernel
             var (w0, w1, w2, w3) = random.Block((uint)group);
             // This call's elements of the group: e = group * 4 + lane - offset, inside [0, count).
             int laneStart = (int)IntrinsicMath.Max(0L, offset - group * 4), laneEnd = (int)IntrinsicMath.Min(4L, offset + count - group * 4);
-            float n0 = 0f, n1 = 0f, n2 = 0f, n3 = 0f;
-            if (laneStart < 2) (n0, n1) = Philox.BoxMuller(w0, w1);
-            if (laneEnd > 2) (n2, n3) = Philox.BoxMuller(w2, w3);
+            var (n0, n1, n2, n3) = Philox.GroupNormals(w0, w1, w2, w3, laneStart, laneEnd);
             for (int lane = laneStart; lane < laneEnd; lane++)
             {
                 int e = (int)(group * 4 + lane - offset), i = e / latent, j = e - i * latent;

@@ -23,6 +23,8 @@ public sealed class DeviceCheckTests
             "philox known answers (host)", "sampling eps vs Philox.Normal", "copy", "gemm NN", "gemm NT", "gemm TN", "gemm TT",
             "activation forward", "activation backward", "bias gradient", "sampling forward", "sampling backward",
             "loss bernoulli", "loss gaussian", "adam", "adamw", "gather", "gather binarized", "reduce sum", "fill",
+            "copy columns", "gather one-hot", "corrupt none", "corrupt gaussian", "corrupt salt-pepper", "corrupt mask",
+            "corrupt downsample", "score function backward", "score function backward leave-one-out",
         })
         {
             Assert.IsTrue(results.Any(r => r.Check.StartsWith(prefix, StringComparison.Ordinal)), $"no check '{prefix}'");
@@ -43,6 +45,8 @@ public sealed class DeviceCheckTests
     [DataRow(InjectedFault.AdamThrows, "adam")]
     [DataRow(InjectedFault.FillPastTheView, "fill")]
     [DataRow(InjectedFault.SampledEps, "sampling eps vs Philox.Normal|sampling forward")]
+    [DataRow(InjectedFault.CorruptedInput, "corrupt ")]
+    [DataRow(InjectedFault.ScoreGradient, "score function backward")]
     public void ABrokenOpFailsExactlyItsOwnChecks(InjectedFault fault, string failingPrefixes)
     {
         using var device = new FaultInjectingAccelerator(fault);

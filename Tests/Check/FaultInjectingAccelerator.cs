@@ -4,7 +4,7 @@ using IlgpuVae.Kernels.Cpu;
 namespace IlgpuVae.Tests.Check;
 
 /// <summary>A defect that <see cref="FaultInjectingAccelerator"/> puts into otherwise correct results.</summary>
-public enum InjectedFault { None, GemmTransposedA, LossGradient, AdamThrows, FillPastTheView, SampledEps }
+public enum InjectedFault { None, GemmTransposedA, LossGradient, AdamThrows, FillPastTheView, SampledEps, CorruptedInput, ScoreGradient }
 
 /// <summary>
 /// The CPU accelerator behind a wrapper that breaks one op on purpose, the way a faulty kernel would:
@@ -94,6 +94,28 @@ internal sealed class FaultInjectingAccelerator(InjectedFault fault) : Accelerat
 
     protected override void LogSumExpRowsCore(DeviceView<float> values, int rows, int cols, DeviceView<float> runningMax, DeviceView<float> runningSum)
         => _inner.LogSumExpRows(In(values), rows, cols, In(runningMax), In(runningSum));
+
+    protected override void CopyColumnsCore(DeviceView<float> source, int rows, int sourceColumns, int sourceOffset,
+        DeviceView<float> destination, int destinationColumns, int destinationOffset, int count)
+        => _inner.CopyColumns(In(source), rows, sourceColumns, sourceOffset, In(destination), destinationColumns, destinationOffset, count);
+
+    protected override void GatherOneHotCore(DeviceView<byte> labels, DeviceView<int> indices, int rows, int classes,
+        DeviceView<float> destination, int destinationColumns, int destinationOffset)
+        => _inner.GatherOneHot(In(labels), In(indices), rows, classes, In(destination), destinationColumns, destinationOffset);
+
+    protected override void CorruptCore(Corruption corruption, DeviceView<float> clean, int rows, int height, int width, RandomSource random,
+        DeviceView<float> corrupted)
+    {
+        _inner.Corrupt(corruption, In(clean), rows, height, width, random, In(corrupted));
+        if (fault == InjectedFault.CorruptedInput) Perturb(In(corrupted));
+    }
+
+    protected override void ScoreFunctionBackwardCore(DeviceView<float> stats, DeviceView<float> eps, DeviceView<float> perSampleLoss,
+        DeviceView<float> perSampleKl, float klWeight, ScoreBaseline baseline, int rows, int latent, DeviceView<float> dstats)
+    {
+        _inner.ScoreFunctionBackward(In(stats), In(eps), In(perSampleLoss), In(perSampleKl), klWeight, baseline, rows, latent, In(dstats));
+        if (fault == InjectedFault.ScoreGradient) Perturb(In(dstats));
+    }
 
     protected override void FillCore(DeviceView<float> view, float value)
     {

@@ -10,8 +10,9 @@ namespace IlgpuVae.Tests.Ilgpu;
 
 /// <summary>
 /// The ILGPU kernels (on ILGPU's CPU accelerator) against the CPU reference on the same inputs and
-/// seeds: bit-identical eps (both run Kernels/Philox.cs with .NET's MathF), the Random123 answers, the
-/// same first-step loss, and the same small model after 50 steps of training on Fashion-MNIST.
+/// seeds: bit-identical eps and input corruption (both run Kernels/Philox.cs with .NET's MathF), the
+/// same score-function gradient, the Random123 answers, the same first-step loss, and the same small
+/// model after 50 steps of training on Fashion-MNIST.
 /// </summary>
 [TestClass]
 public sealed class IlgpuCrossBackendTests
@@ -48,6 +49,73 @@ public sealed class IlgpuCrossBackendTests
         using var z = acc.Allocate<float>(rows * latent);
         acc.SampleLatent(s, rows, latent, random, eps.Slice(5, rows * latent), z);
         return (acc.Download(eps.Slice(5, rows * latent)), acc.Download(z.View));
+    }
+
+    /// <summary>Corruption runs the CPU backend's own element rules (and its normals and uniforms): the same bits.</summary>
+    [TestMethod]
+    [DataRow("none", 0u)]
+    [DataRow("gaussian:0.35", 0u)]
+    [DataRow("gaussian:0.35", 7u)]
+    [DataRow("salt-pepper:0.3", 2u)]
+    [DataRow("mask:0.5", 0u)]
+    [DataRow("downsample:3", 0u)]
+    [DataRow("downsample:4", 0u)]
+    public void CpuAndIlgpuCpuCorruptBitIdentically(string text, uint offset)
+    {
+        const int rows = 5, height = 28, width = 27;
+        var corruption = Corruption.Parse(text);
+        var rng = new Random(61);
+        var clean = Enumerable.Range(0, rows * height * width).Select(_ => rng.NextSingle()).ToArray();
+        var random = new RandomSource(0xABCDEF, 21, RandomStream.Corruption, offset);
+        float[] Run(Accelerator acc)
+        {
+            using (acc)
+            {
+                using var x = acc.Upload<float>(clean);
+                using var y = acc.Allocate<float>(clean.Length);
+                acc.Corrupt(corruption, x, rows, height, width, random, y);
+                return acc.Download(y.View);
+            }
+        }
+        var cpu = Run(new CpuAccelerator());
+        var ilgpu = Run(IlgpuAccelerator.CreateCpu());
+        for (int e = 0; e < cpu.Length; e++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(cpu[e]), BitConverter.SingleToInt32Bits(ilgpu[e]),
+                $"{text} element {e}: cpu {cpu[e]:R}, ilgpu-cpu {ilgpu[e]:R}");
+    }
+
+    /// <summary>The score-function gradient sums the rows in the same order on both: the same bits, with either baseline.</summary>
+    [TestMethod]
+    [DataRow(ScoreBaseline.None)]
+    [DataRow(ScoreBaseline.LeaveOneOut)]
+    public void CpuAndIlgpuCpuScoreFunctionGradientsAreBitIdentical(ScoreBaseline baseline)
+    {
+        const int rows = 300, latent = 9;
+        var rng = new Random(62);
+        float[] Values(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * rng.NextSingle()).ToArray();
+        var stats = Values(2 * rows * latent, -3f, 2f);
+        var eps = Values(rows * latent, -3f, 3f);
+        var loss = Values(rows, 50f, 300f);
+        var kl = Values(rows, 0f, 30f);
+        var initial = Values(2 * rows * latent, -1f, 1f);
+        float[] Run(Accelerator acc)
+        {
+            using (acc)
+            {
+                using var s = acc.Upload<float>(stats);
+                using var e = acc.Upload<float>(eps);
+                using var l = acc.Upload<float>(loss);
+                using var k = acc.Upload<float>(kl);
+                using var d = acc.Upload<float>(initial);
+                acc.ScoreFunctionBackward(s, e, l, k, 0.7f, baseline, rows, latent, d);
+                return acc.Download(d.View);
+            }
+        }
+        var cpu = Run(new CpuAccelerator());
+        var ilgpu = Run(IlgpuAccelerator.CreateCpu());
+        for (int i = 0; i < cpu.Length; i++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(cpu[i]), BitConverter.SingleToInt32Bits(ilgpu[i]),
+                $"{baseline} dstats[{i}]: cpu {cpu[i]:R}, ilgpu-cpu {ilgpu[i]:R}");
     }
 
     [TestMethod]
