@@ -25,4 +25,5 @@ public static class RandomStream
     public const uint ImportanceSampling = 4;  // the K samples z ~ q(z|x) of `evaluate` (step = image index)
     public const uint ImportanceBinarize = 5;  // the one binarisation of the test images that `evaluate` uses
     public const uint Corruption = 6;          // the noise of a denoising VAE's corrupted input
+    public const uint GradientVariance = 7;    // the eps draws of `gradvar` (step = draw index)
 }

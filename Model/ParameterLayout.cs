@@ -19,13 +19,9 @@ public readonly record struct LinearSlot(string Name, int In, int Out, int Weigh
 /// Where every parameter lives in the one contiguous float buffer (llm.c's ParameterTensors): a
 /// checkpoint is one blob, an optimiser step one kernel. Gradients and Adam moments use the same layout.
 ///
-/// Names follow the PyTorch examples VAE: fc1 (encoder), fc21 / fc22 (mu / logvar heads), fc3
-/// (decoder), fc4 (output). With more than one hidden layer the hidden layers are encoder.{i} and
-/// decoder.{i} (nn.Sequential style); the heads and the output keep their names.
-///
-/// The two heads are ONE linear layer of 2 * latent outputs: fc21.weight is rows [0, L) and
-/// fc22.weight rows [L, 2L) of its weight, fc21.bias and fc22.bias likewise, so one GEMM produces the
-/// contract's stats matrix (mu | logvar) directly.
+/// A model kind describes its tensors to a <see cref="Builder"/> (<see cref="ModelKinds"/>); the layout
+/// is what the builder recorded: the tensors in order, and the linear layers in named groups (for the
+/// MLP family "encoder", "heads", "decoder" and "output"), which the model's forward and backward walk.
 ///
 /// Every tensor starts at a multiple of <see cref="Alignment"/> floats (256 bytes) so device kernels
 /// may use aligned vector loads; the gaps are never read by a layer and stay zero.
@@ -34,76 +30,44 @@ public sealed class ParameterLayout
 {
     public const int Alignment = 64;
 
-    private readonly List<ParameterTensor> _tensors = [];
+    private readonly List<ParameterTensor> _tensors;
     private readonly Dictionary<string, ParameterTensor> _byName = new(StringComparer.Ordinal);
-    private int _next;
+    private readonly Dictionary<string, List<LinearSlot>> _groups;
 
-    public ParameterLayout(VaeConfig config)
+    public ParameterLayout(VaeConfig config) : this(config.Validate(), Describe(config, long.MaxValue))
     {
-        Config = config.Validate();
-        var hidden = config.Hidden;
-        int depth = hidden.Count;
-        bool classic = depth == 1;
+    }
 
-        var encoder = new List<LinearSlot>();
-        int width = config.Input;
-        for (int i = 0; i < depth; i++)
-        {
-            encoder.Add(AddLinear(classic ? "fc1" : $"encoder.{i}", width, hidden[i]));
-            width = hidden[i];
-        }
-        Encoder = encoder;
-        Heads = AddHeads(width, config.Latent);
+    private ParameterLayout(VaeConfig config, Builder builder)
+    {
+        if (builder.Length > int.MaxValue - Alignment)
+            throw new ArgumentException($"the model has more than {int.MaxValue} parameters");
+        Config = config;
+        _tensors = builder.Tensors;
+        foreach (var t in _tensors) _byName.Add(t.Name, t);
+        _groups = builder.Groups;
+        Length = (int)builder.Length;
+    }
 
-        var decoder = new List<LinearSlot>();
-        width = config.Latent;
-        for (int i = 0; i < depth; i++)
-        {
-            int outWidth = hidden[depth - 1 - i];
-            decoder.Add(AddLinear(classic ? "fc3" : $"decoder.{i}", width, outWidth));
-            width = outWidth;
-        }
-        Decoder = decoder;
-        Output = AddLinear("fc4", width, config.Input);
-        Length = _next;
+    private static Builder Describe(VaeConfig config, long cap)
+    {
+        var builder = new Builder(cap);
+        ModelKinds.Of(config.Kind).DescribeLayout(builder, config);
+        return builder;
     }
 
     public VaeConfig Config { get; }
 
     /// <summary>
-    /// The length of the flat buffer a configuration needs, tensors and alignment gaps, computed in
-    /// 64-bit arithmetic without building the layout, so that a configuration too large for one buffer
-    /// is told before anything is allocated. Walks the tensors in the constructor's order; stops
-    /// counting once past <paramref name="cap"/> (the result is then some value above it), so that
-    /// absurd widths cannot overflow. Widths must be positive (<see cref="VaeConfig.Validate"/> checks).
+    /// The length of the flat buffer a configuration needs, tensors and alignment gaps, counted in
+    /// 64-bit arithmetic with nothing allocated, so that a configuration too large for one buffer is
+    /// told before anything is built. Stops counting once past <paramref name="cap"/> (the result is
+    /// then some value above it), so that absurd widths cannot overflow. Widths must be positive.
     /// </summary>
     public static long FlatLength(VaeConfig config, long cap = long.MaxValue / 4)
     {
         ArgumentNullException.ThrowIfNull(config);
-        long next = 0;
-        bool Add(long length, bool aligned = true)
-        {
-            next = (aligned ? (next + Alignment - 1) / Alignment * Alignment : next) + length;
-            return next <= cap;
-        }
-        bool Linear(long inputs, long outputs) => Add(outputs * inputs) && Add(outputs);
-
-        long width = config.Input;
-        foreach (int h in config.Hidden)
-        {
-            if (!Linear(width, h)) return next;
-            width = h;
-        }
-        long latent = config.Latent;
-        if (!(Add(latent * width) && Add(latent * width, aligned: false) && Add(latent) && Add(latent, aligned: false))) return next;
-        width = latent;
-        for (int i = config.Hidden.Count - 1; i >= 0; i--)
-        {
-            if (!Linear(width, config.Hidden[i])) return next;
-            width = config.Hidden[i];
-        }
-        Linear(width, config.Input);
-        return next;
+        return Describe(config, cap).Length;
     }
 
     /// <summary>Floats in the flat buffer (tensors plus alignment gaps).</summary>
@@ -115,17 +79,20 @@ public sealed class ParameterLayout
     /// <summary>Every named tensor in buffer order.</summary>
     public IReadOnlyList<ParameterTensor> Tensors => _tensors;
 
+    /// <summary>The linear layers of a group in the order the model described them (empty when none).</summary>
+    public IReadOnlyList<LinearSlot> Group(string name) => _groups.TryGetValue(name, out var slots) ? slots : [];
+
     /// <summary>The encoder's hidden layers, input side first.</summary>
-    public IReadOnlyList<LinearSlot> Encoder { get; }
+    public IReadOnlyList<LinearSlot> Encoder => Group("encoder");
 
     /// <summary>The fused mu | logvar heads: Out = 2 * latent.</summary>
-    public LinearSlot Heads { get; }
+    public LinearSlot Heads => Group("heads")[0];
 
     /// <summary>The decoder's hidden layers, latent side first.</summary>
-    public IReadOnlyList<LinearSlot> Decoder { get; }
+    public IReadOnlyList<LinearSlot> Decoder => Group("decoder");
 
     /// <summary>The layer producing the logits (or Gaussian means) of the input features.</summary>
-    public LinearSlot Output { get; }
+    public LinearSlot Output => Group("output")[0];
 
     public ParameterTensor this[string name] => _byName.TryGetValue(name, out var tensor)
         ? tensor
@@ -133,36 +100,61 @@ public sealed class ParameterLayout
 
     public bool Contains(string name) => _byName.ContainsKey(name);
 
-    private LinearSlot AddLinear(string name, int inputs, int outputs)
+    /// <summary>
+    /// Records a model's tensors in order. Lengths are counted in 64 bits; past the cap nothing more is
+    /// recorded (a layout too large is only ever measured, never built), so absurd widths cannot overflow.
+    /// </summary>
+    public sealed class Builder
     {
-        var weight = Add($"{name}.weight", [outputs, inputs], inputs);
-        var bias = Add($"{name}.bias", [outputs], inputs);
-        return new LinearSlot(name, inputs, outputs, weight.Offset, bias.Offset);
-    }
+        private readonly long _cap;
+        internal List<ParameterTensor> Tensors { get; } = [];
+        internal Dictionary<string, List<LinearSlot>> Groups { get; } = new(StringComparer.Ordinal);
 
-    private LinearSlot AddHeads(int inputs, int latent)
-    {
-        // fc21.weight and fc22.weight back to back with no gap: together they are the [2L, in] weight.
-        var mu = Add("fc21.weight", [latent, inputs], inputs);
-        Add("fc22.weight", [latent, inputs], inputs, aligned: false);
-        var muBias = Add("fc21.bias", [latent], inputs);
-        Add("fc22.bias", [latent], inputs, aligned: false);
-        return new LinearSlot("fc21|fc22", inputs, 2 * latent, mu.Offset, muBias.Offset);
-    }
+        internal Builder(long cap) => _cap = cap;
 
-    private ParameterTensor Add(string name, int[] shape, int fanIn, bool aligned = true)
-    {
-        long length = 1;
-        foreach (int d in shape) length *= d;
-        int offset = aligned ? AlignUp(_next) : _next;
-        if (offset + length > int.MaxValue - Alignment)
-            throw new ArgumentException($"the model has more than {int.MaxValue} parameters");
-        var tensor = new ParameterTensor(name, shape, offset, (int)length, fanIn);
-        _tensors.Add(tensor);
-        _byName.Add(name, tensor);
-        _next = offset + (int)length;
-        return tensor;
-    }
+        /// <summary>Floats so far, tensors and gaps (some value above the cap once past it).</summary>
+        public long Length { get; private set; }
 
-    private static int AlignUp(int value) => (value + Alignment - 1) / Alignment * Alignment;
+        /// <summary>A linear layer in group: name.weight [outputs, inputs], then name.bias [outputs].</summary>
+        public LinearSlot Linear(string group, string name, int inputs, int outputs)
+        {
+            int weight = Add($"{name}.weight", [outputs, inputs], inputs);
+            int bias = Add($"{name}.bias", [outputs], inputs);
+            return Slot(group, new LinearSlot(name, inputs, outputs, weight, bias));
+        }
+
+        /// <summary>
+        /// The Gaussian posterior's two heads as ONE linear layer of 2 * latent outputs: mu.weight is rows
+        /// [0, L) and logvar.weight rows [L, 2L) of its weight, back to back with no gap, biases likewise,
+        /// so one GEMM produces the contract's stats matrix (mu | logvar) directly.
+        /// </summary>
+        public LinearSlot Heads(string group, string mu, string logvar, int inputs, int latent)
+        {
+            int weight = Add($"{mu}.weight", [latent, inputs], inputs);
+            Add($"{logvar}.weight", [latent, inputs], inputs, aligned: false);
+            int bias = Add($"{mu}.bias", [latent], inputs);
+            Add($"{logvar}.bias", [latent], inputs, aligned: false);
+            return Slot(group, new LinearSlot($"{mu}|{logvar}", inputs, 2 * latent, weight, bias));
+        }
+
+        private LinearSlot Slot(string group, LinearSlot slot)
+        {
+            if (!Groups.TryGetValue(group, out var slots)) Groups[group] = slots = [];
+            slots.Add(slot);
+            return slot;
+        }
+
+        private int Add(string name, int[] shape, int fanIn, bool aligned = true)
+        {
+            long length = 1;
+            foreach (int d in shape) length *= d;
+            if (Length > _cap) return 0;
+            long offset = aligned ? (Length + Alignment - 1) / Alignment * Alignment : Length;
+            Length = offset + length;
+            if (Length > int.MaxValue - Alignment) return 0; // measured only: ParameterLayout refuses it
+            if (Tensors.Any(t => t.Name == name)) throw new ArgumentException($"the layout names tensor '{name}' twice");
+            Tensors.Add(new ParameterTensor(name, shape, (int)offset, (int)length, fanIn));
+            return (int)offset;
+        }
+    }
 }

@@ -6,12 +6,19 @@ namespace IlgpuVae.Model;
 /// <summary>
 /// The shape and loss of a VAE: an MLP encoder input -> hidden... -> (mu | logvar) of Latent, and the
 /// mirrored decoder latent -> hidden reversed... -> input logits. The defaults are the PyTorch examples
-/// VAE (784-400-20-400-784, ReLU, Bernoulli). Saved in the model file's metadata, so a model file
-/// alone is enough to sample from it.
+/// VAE (784-400-20-400-784, ReLU, Bernoulli). <see cref="Kind"/> says which model of that family
+/// (<see cref="ModelKinds"/>). Saved in the model file's metadata, so a model file alone is enough to
+/// sample from it.
 /// </summary>
 public sealed record VaeConfig
 {
     public const string DefaultHidden = "400";
+
+    /// <summary>Which model: the plain MLP VAE, or the conditional one (q(z|x,y), p(x|z,y)).</summary>
+    public ModelKind Kind { get; init; } = ModelKind.Mlp;
+
+    /// <summary>Classes of the label y of a conditional model (one-hot beside x and z); 0 for the others.</summary>
+    public int Classes { get; init; }
 
     /// <summary>Features per sample (pixels of an image).</summary>
     public int Input { get; init; } = 784;
@@ -39,6 +46,11 @@ public sealed record VaeConfig
     /// <summary>Throws an ArgumentException naming the first field that is out of range.</summary>
     public VaeConfig Validate()
     {
+        if (!Enum.IsDefined(Kind)) throw new ArgumentException($"unknown model kind {Kind}");
+        if (Kind == ModelKind.Conditional && Classes is < 2 or > 256)
+            throw new ArgumentException($"a conditional model needs 2..256 classes (got {Classes})");
+        if (Kind != ModelKind.Conditional && Classes != 0)
+            throw new ArgumentException($"only a conditional model has classes (a {ModelKinds.Of(Kind).Name} model got {Classes})");
         if (Input <= 0) throw new ArgumentException($"input size must be > 0 (got {Input})");
         if (Hidden.Count == 0) throw new ArgumentException("at least one hidden layer is needed");
         foreach (int h in Hidden)
@@ -75,15 +87,19 @@ public sealed record VaeConfig
 
     public static string FormatHidden(IEnumerable<int> hidden) => string.Join(",", hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
 
-    /// <summary>"784-400-20-400-784": the layer widths end to end.</summary>
+    /// <summary>
+    /// "784-400-20-400-784": the layer widths end to end; a conditional model shows the label's width
+    /// beside the inputs it joins, "784+10-400-20+10-400-784".
+    /// </summary>
     public string Describe()
     {
-        var widths = new List<int> { Input };
-        widths.AddRange(Hidden);
-        widths.Add(Latent);
-        widths.AddRange(Hidden.Reverse());
-        widths.Add(Input);
-        return string.Join("-", widths.Select(w => w.ToString(CultureInfo.InvariantCulture)));
+        string label = Classes > 0 ? "+" + Classes.ToString(CultureInfo.InvariantCulture) : "";
+        var widths = new List<string> { Input.ToString(CultureInfo.InvariantCulture) + label };
+        widths.AddRange(Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+        widths.Add(Latent.ToString(CultureInfo.InvariantCulture) + label);
+        widths.AddRange(Hidden.Reverse().Select(h => h.ToString(CultureInfo.InvariantCulture)));
+        widths.Add(Input.ToString(CultureInfo.InvariantCulture));
+        return string.Join("-", widths);
     }
 
     // ------------------------------------------------------------------ metadata (safetensors header)
@@ -91,7 +107,14 @@ public sealed record VaeConfig
     private const string Prefix = "vae.";
 
     /// <summary>The configuration as string pairs for a safetensors header's __metadata__.</summary>
-    public IReadOnlyDictionary<string, string> ToMetadata() => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> ToMetadata()
+    {
+        var metadata = new Dictionary<string, string>(BaseMetadata()) { [Prefix + "kind"] = ModelKinds.Of(Kind).Name };
+        if (Classes > 0) metadata[Prefix + "classes"] = Classes.ToString(CultureInfo.InvariantCulture);
+        return metadata;
+    }
+
+    private Dictionary<string, string> BaseMetadata() => new()
     {
         [Prefix + "input"] = Input.ToString(CultureInfo.InvariantCulture),
         [Prefix + "hidden"] = FormatHidden(Hidden),
@@ -117,8 +140,14 @@ public sealed record VaeConfig
         T Enum<T>(string key) where T : struct, System.Enum => System.Enum.TryParse(Get(key), ignoreCase: true, out T v) && System.Enum.IsDefined(v)
             ? v : throw new FormatException($"model metadata '{Prefix + key}' = '{Get(key)}' is not a {typeof(T).Name}");
 
+        // Files written before there were kinds hold the MLP, and say nothing of it.
+        ModelKind kind = metadata.TryGetValue(Prefix + "kind", out var kindName)
+            ? ModelKinds.Parse(kindName) ?? throw new FormatException($"model metadata '{Prefix}kind' = '{kindName}' is not a model kind (expected {ModelKinds.Names})")
+            : ModelKind.Mlp;
         var config = new VaeConfig
         {
+            Kind = kind,
+            Classes = kind == ModelKind.Conditional ? Int("classes") : 0,
             Input = Int("input"),
             Hidden = ParseHidden(Get("hidden")),
             Latent = Int("latent"),
@@ -146,9 +175,10 @@ public sealed record VaeConfig
 
     // Records compare lists by reference; a configuration is equal by value.
     public bool Equals(VaeConfig? other) => other is not null
-        && Input == other.Input && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent
+        && Kind == other.Kind && Classes == other.Classes && Input == other.Input && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent
         && Likelihood == other.Likelihood && Beta.Equals(other.Beta) && Sigma.Equals(other.Sigma)
         && Activation == other.Activation && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth;
 
-    public override int GetHashCode() => HashCode.Combine(Input, FormatHidden(Hidden), Latent, Likelihood, Beta, Sigma, Activation, ImageHeight * 65599 + ImageWidth);
+    public override int GetHashCode() => HashCode.Combine(Input, FormatHidden(Hidden), Latent, Likelihood, Beta, Sigma, Activation,
+        HashCode.Combine(Kind, Classes, ImageHeight * 65599 + ImageWidth));
 }

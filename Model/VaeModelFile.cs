@@ -63,7 +63,13 @@ public static class VaeModelFile
     {
         ArgumentNullException.ThrowIfNull(header);
         VaeConfig config;
-        try { config = VaeConfig.FromMetadata(header.Metadata); }
+        try
+        {
+            // A state dict saved from PyTorch has none of our metadata: its shapes say what it is.
+            config = header.Metadata.ContainsKey("vae.input")
+                ? VaeConfig.FromMetadata(header.Metadata)
+                : PyTorchStateDict.Infer(header) ?? VaeConfig.FromMetadata(header.Metadata);
+        }
         catch (FormatException e) { throw new InvalidDataException($"model file '{path}': {e.Message}", e); }
 
         var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);

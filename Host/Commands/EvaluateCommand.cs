@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IlgpuVae.Host.CommandLine;
 using IlgpuVae.Model;
 using IlgpuVae.Training.Data;
@@ -106,28 +107,29 @@ public sealed class EvaluateCommand : Command
 
     public static string ToJson(ImportanceSamplingResult r, VaeConfig config, string modelPath, bool binarize, ulong seed, string device, double seconds)
     {
-        static object Stat(MeanWithError m) => new { mean = m.Mean, standard_error = m.StandardError };
-        var document = new
+        // JsonNode, not the reflection serializer: the trimmed self-contained publish keeps no metadata for anonymous types.
+        static JsonObject Stat(MeanWithError m) => new() { ["mean"] = m.Mean, ["standard_error"] = m.StandardError };
+        var document = new JsonObject
         {
-            model = modelPath,
-            architecture = config.Describe(),
-            likelihood = config.Likelihood.ToString().ToLowerInvariant(),
-            sigma = config.Likelihood == Kernels.Likelihood.Gaussian ? config.Sigma : (float?)null,
-            binarized = binarize,
-            images = r.Images,
-            k = r.Samples,
-            seed,
-            device,
-            seconds,
-            units = "nats per image",
-            negative_elbo_one_sample = Stat(r.NegativeElboOneSample),
-            negative_elbo_mean_over_k = Stat(r.NegativeElboAveraged),
-            negative_log_likelihood = r.Estimates.Select(e => new
+            ["model"] = modelPath,
+            ["architecture"] = config.Describe(),
+            ["likelihood"] = config.Likelihood.ToString().ToLowerInvariant(),
+            ["sigma"] = config.Likelihood == Kernels.Likelihood.Gaussian ? config.Sigma : null,
+            ["binarized"] = binarize,
+            ["images"] = r.Images,
+            ["k"] = r.Samples,
+            ["seed"] = seed,
+            ["device"] = device,
+            ["seconds"] = seconds,
+            ["units"] = "nats per image",
+            ["negative_elbo_one_sample"] = Stat(r.NegativeElboOneSample),
+            ["negative_elbo_mean_over_k"] = Stat(r.NegativeElboAveraged),
+            ["negative_log_likelihood"] = new JsonArray(r.Estimates.Select(e => (JsonNode)new JsonObject
             {
-                k = e.Samples, mean = e.NegativeLogLikelihood.Mean, standard_error = e.NegativeLogLikelihood.StandardError,
-            }).ToArray(),
+                ["k"] = e.Samples, ["mean"] = e.NegativeLogLikelihood.Mean, ["standard_error"] = e.NegativeLogLikelihood.StandardError,
+            }).ToArray()),
         };
-        return JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     private static string JsonPath(string path)

@@ -46,8 +46,8 @@ public sealed class ReconstructCommand : Command
         if (count == 0) throw new DataSetException($"the {(train ? "train" : "test")} split of '{dataDir}' holds no images", dataDir);
 
         using var accelerator = SharedOptions.OpenDevice(o);
-        using var network = new VaeNetwork(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
-        var (originals, reconstructions) = ImageOutputs.Reconstruct(network, images.Pixels, count);
+        using var network = ModelKinds.Create(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
+        var (originals, reconstructions) = ImageOutputs.Reconstruct(network, images.Pixels, count, train ? data.TrainLabels : data.TestLabels);
         ImageOutputs.WritePairs(outPath, originals, reconstructions, count, model.Config, Math.Min(perRow, count));
         double error = 0;
         for (int i = 0; i < originals.Length; i++) error += (originals[i] - reconstructions[i]) * (double)(originals[i] - reconstructions[i]);

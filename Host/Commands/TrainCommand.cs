@@ -53,6 +53,12 @@ public sealed class TrainCommand : Command
         new("--lr", "X", "Adam learning rate", "0.001"),
         new("--weight-decay", "X", "L2 weight decay (added to the gradient, like torch.optim.Adam)", "0"),
         new("--adamw", null, "decoupled weight decay (AdamW) instead of L2"),
+        new("--model", "KIND", $"the model: {ModelKinds.Names} (q(z|x,y), p(x|z,y) with y the image's class label)", "mlp"),
+        new("--classes", "N", "classes of a conditional model's label", "the largest label in the data + 1"),
+        new("--corrupt", "C", "denoising VAE: the encoder sees corrupted images, the decoder is scored against the clean ones; " +
+            "gaussian:S (add S * N(0,1), clamp to [0,1]), salt-pepper:P, mask:P (pixels zeroed with probability P), " +
+            "downsample:F (F x F block means: super-resolution)", "none"),
+        new("--estimator", "E", $"gradient of the encoder: {GradientEstimators.Names} (the score function, REINFORCE, learns far slower)", "reparam"),
         new("--hidden", "LIST", "hidden layer widths, input side first, e.g. 400 or 512,256", VaeConfig.DefaultHidden),
         new("--latent", "N", "latent dimensions", "20"),
         new("--beta", "X", "weight of the KL term (beta-VAE)", "1"),
@@ -222,6 +228,10 @@ public sealed class TrainCommand : Command
         var c = CultureInfo.InvariantCulture;
         (string Option, Func<VaeConfig, TrainingOptions, string> Value)[] kept =
         [
+            ("--model", (m, t) => ModelKinds.Of(m.Kind).Name),
+            ("--classes", (m, t) => m.Classes.ToString(c)),
+            ("--corrupt", (m, t) => t.Corruption.ToString()),
+            ("--estimator", (m, t) => GradientEstimators.Name(t.Estimator)),
             ("--batch-size", (m, t) => t.BatchSize.ToString(c)),
             ("--lr", (m, t) => t.Adam.LearningRate.ToString("R", c)),
             ("--weight-decay", (m, t) => t.Adam.WeightDecay.ToString("R", c)),
@@ -259,8 +269,21 @@ public sealed class TrainCommand : Command
         try { hidden = VaeConfig.ParseHidden(o.String("--hidden", VaeConfig.DefaultHidden)); }
         catch (FormatException) { throw ParsedOptions.Bad("--hidden", o.String("--hidden")!, "a list of positive layer widths such as 400 or 512,256"); }
 
+        string kindName = o.String("--model", "mlp")!;
+        var kind = ModelKinds.Parse(kindName) ?? throw ParsedOptions.Bad("--model", kindName, $"one of {ModelKinds.Names}");
+        if (kind != ModelKind.Conditional && o.Has("--classes"))
+            throw new UsageException("option '--classes' is for --model conditional");
+        Corruption corruption;
+        try { corruption = Corruption.Parse(o.String("--corrupt", "none")!); }
+        catch (FormatException e) { throw new UsageException($"option '--corrupt': {e.Message}"); }
+        string estimatorName = o.String("--estimator", "reparam")!;
+        var estimator = GradientEstimators.Parse(estimatorName) ?? throw ParsedOptions.Bad("--estimator", estimatorName, $"one of {GradientEstimators.Names}");
+
         var model = new VaeConfig
         {
+            Kind = kind,
+            // 0: counted from the data's labels when the data is loaded.
+            Classes = kind == ModelKind.Conditional ? o.Int("--classes", 0, min: 2, max: 256) : 0,
             Hidden = hidden,
             Latent = o.Int("--latent", 20, min: 1),
             Beta = o.Float("--beta", 1f, min: 0f),
@@ -282,6 +305,8 @@ public sealed class TrainCommand : Command
             Binarize = o.Flag("--binarize"),
             Seed = o.ULong("--seed", 1),
             EvalBatch = o.Int("--eval-batch", 1000, min: 1, max: 1 << 20),
+            Corruption = corruption,
+            Estimator = estimator,
         };
         return (model, training);
     }

@@ -94,7 +94,7 @@ public sealed class SafeTensorsPyTorchTests
     private static readonly Lazy<string?> Python = new(FindPythonWithTorch);
 
     /// <summary>The first python3 that imports torch (Debian's python3-torch lives under /usr/bin).</summary>
-    private static string PythonWithTorch()
+    internal static string PythonWithTorch()
     {
         if (Python.Value is null)
         {
@@ -123,7 +123,7 @@ public sealed class SafeTensorsPyTorchTests
         return null;
     }
 
-    private static (int ExitCode, string Output) Run(string python, string script, string? argument)
+    internal static (int ExitCode, string Output) Run(string python, string script, string? argument)
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");

@@ -27,21 +27,54 @@ public sealed class VaeGradientCheckTests
             Input = 12, ImageHeight = 3, ImageWidth = 4, Hidden = VaeConfig.ParseHidden(hidden), Latent = 3,
             Likelihood = likelihood, Activation = activation, Beta = beta, Sigma = sigma,
         };
+        CheckAgainstFiniteDifferences(config, denoising: false);
+    }
+
+    /// <summary>
+    /// The conditional model (one-hot labels joined to the encoder's and the decoder's input) and the
+    /// denoising batch (the encoder sees another image than the decoder is scored against).
+    /// </summary>
+    [TestMethod]
+    [DataRow(ModelKind.Conditional, false, "7")]
+    [DataRow(ModelKind.Conditional, true, "6,5")]
+    [DataRow(ModelKind.Mlp, true, "7")]
+    public void ConditionalAndDenoisingBackwardMatchFiniteDifferences(ModelKind kind, bool denoising, string hidden)
+    {
+        var config = new VaeConfig
+        {
+            Kind = kind, Classes = kind == ModelKind.Conditional ? 4 : 0,
+            Input = 12, ImageHeight = 3, ImageWidth = 4, Hidden = VaeConfig.ParseHidden(hidden), Latent = 3, Activation = Activation.Tanh,
+        };
+        CheckAgainstFiniteDifferences(config, denoising);
+    }
+
+    private static void CheckAgainstFiniteDifferences(VaeConfig config, bool denoising)
+    {
         using var acc = new CpuAccelerator();
-        using var network = VaeNetwork.Create(acc, config, Rows, seed: 11);
+        using var network = ModelKinds.Create(acc, config, Rows, seed: 11);
         var rng = new Random(5);
         float[] xHost = Enumerable.Range(0, Rows * config.Input).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] inputHost = denoising ? xHost.Select(v => Math.Clamp(v + (float)(rng.NextDouble() - 0.5), 0f, 1f)).ToArray() : xHost;
+        int[] labels = Enumerable.Range(0, Rows).Select(_ => rng.Next(Math.Max(1, config.Classes))).ToArray();
+        float[] oneHotHost = new float[Rows * config.Classes];
+        for (int r = 0; r < Rows && config.Classes > 0; r++) oneHotHost[r * config.Classes + labels[r]] = 1f;
         using var x = acc.Upload<float>(xHost);
+        using var input = acc.Upload<float>(inputHost);
+        using var oneHot = acc.Upload<float>(config.Classes > 0 ? oneHotHost : [0f]);
+        var batch = new VaeBatch(x, denoising ? input.View : default, config.Classes > 0 ? oneHot.View : default);
 
-        network.ForwardLoss(x, Rows, new RandomSource(3, 1, RandomStream.Latent));
-        network.Backward(x, Rows);
+        network.ForwardLoss(batch, Rows, new RandomSource(3, 1, RandomStream.Latent));
+        network.Backward(batch, Rows);
         float[] analytic = acc.Download(network.Gradients.View);
         float[] eps = acc.Download(network.Eps(Rows));
         float[] perSample = acc.Download(network.PerSampleLoss(Rows));
         double[] parameters = acc.Download(network.Parameters.View).Select(v => (double)v).ToArray();
-        double[] xd = xHost.Select(v => (double)v).ToArray();
 
-        var reference = new ReferenceVae(network.Layout, xd, eps.Select(v => (double)v).ToArray(), Rows);
+        var reference = new ReferenceVae(network.Layout, xHost.Select(v => (double)v).ToArray(), eps.Select(v => (double)v).ToArray(), Rows)
+        {
+            EncoderInput = inputHost.Select(v => (double)v).ToArray(),
+            Condition = oneHotHost.Select(v => (double)v).ToArray(),
+        };
         double[] referencePerSample = reference.PerSampleLoss(parameters);
         for (int i = 0; i < Rows; i++)
             Assert.AreEqual(referencePerSample[i], perSample[i], 1e-4 * Math.Max(1, Math.Abs(referencePerSample[i])), $"loss of sample {i}");
@@ -88,6 +121,12 @@ public sealed class VaeGradientCheckTests
     {
         private readonly VaeConfig _c = layout.Config;
 
+        /// <summary>What the encoder sees (x itself when not set: the plain VAE).</summary>
+        public double[]? EncoderInput { get; init; }
+
+        /// <summary>One-hot labels, rows x Classes, joined to the encoder's and the decoder's input of a conditional model.</summary>
+        public double[] Condition { get; init; } = [];
+
         public double Loss(double[] p) => PerSampleLoss(p).Sum();
 
         public double[] PerSampleLoss(double[] p)
@@ -97,12 +136,13 @@ public sealed class VaeGradientCheckTests
             var losses = new double[rows];
             for (int r = 0; r < rows; r++)
             {
-                double[] h = x.AsSpan(r * _c.Input, _c.Input).ToArray();
+                double[] label = Condition.AsSpan(r * _c.Classes, _c.Classes).ToArray();
+                double[] h = [.. (EncoderInput ?? x).AsSpan(r * _c.Input, _c.Input), .. label];
                 for (int i = 0; i < n; i++) h = Activate(Linear(p, classic ? "fc1" : $"encoder.{i}", h));
                 double[] mu = Linear(p, "fc21", h), logvar = Linear(p, "fc22", h);
                 var z = new double[latent];
                 for (int j = 0; j < latent; j++) z[j] = mu[j] + Math.Exp(0.5 * logvar[j]) * eps[r * latent + j];
-                double[] d = z;
+                double[] d = [.. z, .. label];
                 for (int i = 0; i < n; i++) d = Activate(Linear(p, classic ? "fc3" : $"decoder.{i}", d));
                 double[] logits = Linear(p, "fc4", d);
 

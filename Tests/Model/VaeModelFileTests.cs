@@ -41,9 +41,17 @@ public sealed class VaeModelFileTests
         StringAssert.Contains(e.Message, "fc3.weight");
         StringAssert.Contains(e.Message, "[16, 3]");
 
+        // Without our metadata the examples' tensor names make it a PyTorch state dict, whose shapes must fit.
         SafeTensors.Write(temp["plain.safetensors"], tensors, null);
-        var noConfig = Assert.ThrowsExactly<InvalidDataException>(() => VaeModelFile.Load(temp["plain.safetensors"]));
+        var inferred = Assert.ThrowsExactly<InvalidDataException>(() => VaeModelFile.Load(temp["plain.safetensors"]));
+        StringAssert.Contains(inferred.Message, "fc3.weight");
+        StringAssert.Contains(inferred.Message, "plain.safetensors");
+
+        // Other tensors without metadata: nothing says what model they are.
+        var deep = new ParameterLayout(new VaeConfig { Hidden = [16, 8], Latent = 3 });
+        SafeTensors.Write(temp["deep.safetensors"], deep.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, new float[t.Length])).ToList(), null);
+        var noConfig = Assert.ThrowsExactly<InvalidDataException>(() => VaeModelFile.Load(temp["deep.safetensors"]));
         StringAssert.Contains(noConfig.Message, "vae.");
-        StringAssert.Contains(noConfig.Message, "plain.safetensors");
+        StringAssert.Contains(noConfig.Message, "deep.safetensors");
     }
 }

@@ -65,6 +65,8 @@ public sealed class ImportanceSampledLikelihood : IDisposable
         ArgumentNullException.ThrowIfNull(accelerator);
         if (rowsPerForward <= 0) throw new ArgumentOutOfRangeException(nameof(rowsPerForward), rowsPerForward, "rows per forward must be > 0");
         if (imagesPerGroup <= 0) throw new ArgumentOutOfRangeException(nameof(imagesPerGroup), imagesPerGroup, "images per group must be > 0");
+        if (config.Kind != ModelKind.Mlp)
+            throw new ArgumentException($"importance-sampled likelihoods are computed for mlp models; this is a {ModelKinds.Of(config.Kind).Name} model");
         _acc = accelerator;
         _rowsPerForward = rowsPerForward;
         _imagesPerGroup = Math.Min(imagesPerGroup, rowsPerForward);

@@ -9,10 +9,10 @@ namespace IlgpuVae.Training.Loop;
 /// </summary>
 public sealed class AdamOptimizer : IDisposable
 {
-    private readonly VaeNetwork _network;
+    private readonly IVaeModel _network;
     private readonly DeviceBuffer<float> _m, _v;
 
-    public AdamOptimizer(VaeNetwork network, AdamSettings settings)
+    public AdamOptimizer(IVaeModel network, AdamSettings settings)
     {
         _network = network;
         Settings = settings;

@@ -44,6 +44,8 @@ public static class CheckpointFile
             ["training.binarize"] = options.Binarize ? "true" : "false",
             ["training.seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
             ["training.eval_batch"] = Text(options.EvalBatch),
+            ["training.corrupt"] = options.Corruption.ToString(),
+            ["training.estimator"] = GradientEstimators.Name(options.Estimator),
             ["data.directory"] = data.Directory,
             ["data.train_images"] = Text(data.TrainImages),
             ["data.test_images"] = Text(data.TestImages),
@@ -126,6 +128,11 @@ public static class CheckpointFile
             Binarize = Bool("training.binarize"),
             Seed = Parse<ulong>("training.seed"),
             EvalBatch = Parse<int>("training.eval_batch"),
+            // Checkpoints written before denoising and estimators trained the plain way.
+            Corruption = meta.TryGetValue("training.corrupt", out string? corrupt) ? ParseCorruption(path, corrupt) : default,
+            Estimator = meta.TryGetValue("training.estimator", out string? estimator)
+                ? GradientEstimators.Parse(estimator) ?? throw new InvalidDataException($"checkpoint '{path}': metadata 'training.estimator' = '{estimator}' is not {GradientEstimators.Names}")
+                : GradientEstimator.Reparameterisation,
         };
         try { options.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"checkpoint '{path}' holds invalid settings: {e.Message}", e); }
@@ -141,6 +148,12 @@ public static class CheckpointFile
                 ? fingerprint : throw new InvalidDataException($"checkpoint '{path}': metadata 'data.train_fingerprint' is not hexadecimal"));
         return new TrainingCheckpoint(model.Config, options, position, model.Parameters, Moment(FirstMomentTensor), Moment(SecondMomentTensor),
             data, meta.TryGetValue("checkpoint.device", out string? device) ? device : "");
+    }
+
+    private static Corruption ParseCorruption(string path, string text)
+    {
+        try { return Corruption.Parse(text); }
+        catch (FormatException e) { throw new InvalidDataException($"checkpoint '{path}': metadata 'training.corrupt': {e.Message}", e); }
     }
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -17,6 +17,15 @@ public sealed record TrainingOptions
     /// <summary>Dynamic binarisation: each training pixel becomes 1 with probability its intensity, redrawn every step.</summary>
     public bool Binarize { get; init; }
 
+    /// <summary>
+    /// A denoising VAE's corruption: the encoder sees a corrupted copy of each batch (noise drawn on the
+    /// device, keyed by seed and step like every draw), the decoder is scored against the clean images.
+    /// </summary>
+    public Corruption Corruption { get; init; }
+
+    /// <summary>How the encoder's gradient is estimated: the reparameterisation trick, or the score function.</summary>
+    public IlgpuVae.Model.GradientEstimator Estimator { get; init; } = IlgpuVae.Model.GradientEstimator.Reparameterisation;
+
     /// <summary>Key of every random draw: initialisation, shuffles, eps, binarisation.</summary>
     public ulong Seed { get; init; } = 1;
 

@@ -65,6 +65,7 @@ public static class TrainingRun
         var config = (settings.Model with
         {
             Input = data.Train.Rows * data.Train.Columns, ImageHeight = data.Train.Rows, ImageWidth = data.Train.Columns,
+            Classes = settings.Model.Kind == ModelKind.Conditional && settings.Model.Classes == 0 ? ClassesOf(data) : settings.Model.Classes,
         }).Validate();
         var signature = DataSignature.Of(Path.GetFullPath(settings.DataDirectory), data.Train, data.Test);
         if (resume is not null)
@@ -83,8 +84,8 @@ public static class TrainingRun
         var total = Stopwatch.StartNew();
 
         using var trainer = resume is null
-            ? new VaeTrainer(accelerator, config, options, data.Train, data.Test) { Communicator = settings.Communicator }
-            : new VaeTrainer(accelerator, resume, options, data.Train, data.Test) { Communicator = settings.Communicator };
+            ? new VaeTrainer(accelerator, config, options, data) { Communicator = settings.Communicator }
+            : new VaeTrainer(accelerator, resume, options, data) { Communicator = settings.Communicator };
 
         if (resume is null)
         {
@@ -214,7 +215,7 @@ public static class TrainingRun
         var signature = DataSignature.Of(Path.GetFullPath(dataDirectory), data.Train, data.Test);
         if (checkpoint.Data.Difference(signature) is { } difference)
             throw new DataSetException($"the data in {dataDirectory} is not the data of the checkpoint: {difference}", dataDirectory);
-        using var trainer = new VaeTrainer(accelerator, checkpoint, options, data.Train, data.Test);
+        using var trainer = new VaeTrainer(accelerator, checkpoint, options, data);
         WriteOutputs(trainer, data, Path.GetFullPath(runDirectory), options, CompletedEpoch(trainer.Position), trainer.Evaluate(), []);
     }
 
@@ -234,6 +235,8 @@ public static class TrainingRun
             ["epochs"] = epoch.ToString(CultureInfo.InvariantCulture),
             ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["binarize"] = options.Binarize ? "true" : "false",
+            ["corrupt"] = options.Corruption.ToString(),
+            ["estimator"] = GradientEstimators.Name(options.Estimator),
         };
         if (testLoss is { } loss) extra["test_loss"] = loss.ToString("R", CultureInfo.InvariantCulture);
 
@@ -242,15 +245,38 @@ public static class TrainingRun
         VaeModelFile.Save(modelPath, config, trainer.DownloadParameters(), extra);
 
         int count = GridSide * GridSide;
-        ImageOutputs.WriteGrid(samplesPath, ImageOutputs.SampleMeans(network, options.Seed, count), count, config, GridSide);
+        if (config.Classes > 0)
+        {
+            // A conditional model's samples: one row of GridSide draws for each class.
+            byte[] labels = ClassRows(config.Classes, GridSide);
+            ImageOutputs.WriteGrid(samplesPath, ImageOutputs.SampleMeans(network, options.Seed, labels.Length, labels), labels.Length, config, GridSide);
+        }
+        else
+        {
+            ImageOutputs.WriteGrid(samplesPath, ImageOutputs.SampleMeans(network, options.Seed, count), count, config, GridSide);
+        }
 
-        var source = data.Test.Count > 0 ? data.Test : data.Train;
+        bool test = data.Test.Count > 0;
+        var source = test ? data.Test : data.Train;
         int pairs = Math.Min(count, source.Count);
-        var (originals, reconstructions) = ImageOutputs.Reconstruct(network, source.Pixels, pairs);
+        var (originals, reconstructions) = ImageOutputs.Reconstruct(network, source.Pixels, pairs, test ? data.TestLabels : data.TrainLabels);
         ImageOutputs.WritePairs(reconstructionsPath, originals, reconstructions, pairs, config, GridSide);
 
         return Result(trainer, dir, epochs);
     }
+
+    /// <summary>The classes the data's labels name: the largest label + 1 (at least 2).</summary>
+    public static int ClassesOf(IdxDataSet data)
+    {
+        int largest = 0;
+        foreach (byte label in data.TrainLabels) largest = Math.Max(largest, label);
+        foreach (byte label in data.TestLabels) largest = Math.Max(largest, label);
+        return Math.Max(2, largest + 1);
+    }
+
+    /// <summary>Labels 0, 0, ..., 1, 1, ...: perRow of each class, a grid row per class.</summary>
+    public static byte[] ClassRows(int classes, int perRow) =>
+        Enumerable.Range(0, classes).SelectMany(c => Enumerable.Repeat((byte)c, perRow)).ToArray();
 
     /// <summary>What a run produced, where rank 0 writes it.</summary>
     private static TrainingRunResult Result(VaeTrainer trainer, string dir, List<EpochResult> epochs)

@@ -25,8 +25,12 @@ public sealed class VaeTrainer : IDisposable
     private readonly TrainingOptions _options;
     private readonly AdamOptimizer _optimizer;
     private readonly DeviceBuffer<byte> _trainData, _testData;
+    // A conditional model's labels, on the device like the images (null for the other models).
+    private readonly DeviceBuffer<byte>? _trainLabels, _testLabels;
     private readonly DeviceBuffer<int> _order, _testOrder;
     private readonly DeviceBuffer<float> _x, _lossHistory, _evalHistory;
+    // The corrupted copy of a batch a denoising VAE's encoder sees, and a batch's one-hot labels.
+    private readonly DeviceBuffer<float>? _corrupted, _oneHot;
     private readonly int _features;
     private readonly float[] _history;
     // Where the next step falls, and the running sums of the epoch in progress (for checkpoints).
@@ -36,7 +40,21 @@ public sealed class VaeTrainer : IDisposable
 
     public VaeTrainer(Accelerator accelerator, VaeConfig config, TrainingOptions options, IdxImages train, IdxImages test,
         ReadOnlySpan<float> initialParameters = default)
-        : this(accelerator, config, options, train, test, initialParameters, resume: null)
+        : this(accelerator, config, options, new LabelledImages(train, null), new LabelledImages(test, null), initialParameters, resume: null)
+    {
+    }
+
+    /// <summary>A trainer on a whole data set, labels included (a conditional model needs them).</summary>
+    public VaeTrainer(Accelerator accelerator, VaeConfig config, TrainingOptions options, IdxDataSet data, ReadOnlySpan<float> initialParameters = default)
+        : this(accelerator, config, options, new LabelledImages(data.Train, data.TrainLabels), new LabelledImages(data.Test, data.TestLabels),
+            initialParameters, resume: null)
+    {
+    }
+
+    /// <summary>A trainer that continues from a checkpoint, on a whole data set (labels included).</summary>
+    public VaeTrainer(Accelerator accelerator, TrainingCheckpoint checkpoint, TrainingOptions options, IdxDataSet data)
+        : this(accelerator, checkpoint.Config, options, new LabelledImages(data.Train, data.TrainLabels),
+            new LabelledImages(data.Test, data.TestLabels), checkpoint.Parameters, checkpoint)
     {
     }
 
@@ -45,19 +63,27 @@ public sealed class VaeTrainer : IDisposable
     /// position (the next TrainEpoch of the checkpoint's epoch starts at the step after the last one taken).
     /// </summary>
     public VaeTrainer(Accelerator accelerator, TrainingCheckpoint checkpoint, TrainingOptions options, IdxImages train, IdxImages test)
-        : this(accelerator, checkpoint.Config, options, train, test, checkpoint.Parameters, checkpoint)
+        : this(accelerator, checkpoint.Config, options, new LabelledImages(train, null), new LabelledImages(test, null), checkpoint.Parameters, checkpoint)
     {
     }
 
-    private VaeTrainer(Accelerator accelerator, VaeConfig config, TrainingOptions options, IdxImages train, IdxImages test,
+    private readonly record struct LabelledImages(IdxImages Images, byte[]? Labels);
+
+    private VaeTrainer(Accelerator accelerator, VaeConfig config, TrainingOptions options, LabelledImages trainSet, LabelledImages testSet,
         ReadOnlySpan<float> initialParameters, TrainingCheckpoint? resume)
     {
+        var (train, test) = (trainSet.Images, testSet.Images);
         ArgumentNullException.ThrowIfNull(accelerator);
         _options = options.Validate();
         config.Validate();
         _features = config.Input;
         CheckImages(train, "training", config);
         CheckImages(test, "test", config);
+        if (config.Classes > 0)
+        {
+            CheckLabels(trainSet, "training", config);
+            CheckLabels(testSet, "test", config);
+        }
         if (train.Count == 0) throw new ArgumentException("the training set holds no images");
         _acc = accelerator;
         TrainCount = train.Count;
@@ -66,14 +92,21 @@ public sealed class VaeTrainer : IDisposable
 
         int capacity = Math.Max(options.BatchSize, Math.Min(options.EvalBatch, Math.Max(1, TestCount)));
         Network = initialParameters.IsEmpty
-            ? VaeNetwork.Create(accelerator, config, capacity, options.Seed)
-            : new VaeNetwork(accelerator, config, capacity, initialParameters);
+            ? ModelKinds.Create(accelerator, config, capacity, options.Seed)
+            : ModelKinds.Create(accelerator, config, capacity, initialParameters.ToArray());
         _optimizer = new AdamOptimizer(Network, options.Adam);
         _trainData = accelerator.Upload<byte>(train.Pixels.AsSpan(0, TrainCount * _features));
         _testData = accelerator.Upload<byte>(test.Pixels.AsSpan(0, TestCount * _features));
         _order = accelerator.Allocate<int>(TrainCount);
         _testOrder = accelerator.Upload<int>(Enumerable.Range(0, TestCount).ToArray());
         _x = accelerator.Allocate<float>(capacity * _features);
+        if (options.Corruption.Kind != CorruptionKind.None) _corrupted = accelerator.Allocate<float>(capacity * _features);
+        if (config.Classes > 0)
+        {
+            _trainLabels = accelerator.Upload<byte>(trainSet.Labels.AsSpan(0, TrainCount));
+            _testLabels = accelerator.Upload<byte>(testSet.Labels.AsSpan(0, TestCount));
+            _oneHot = accelerator.Allocate<float>(capacity * config.Classes);
+        }
         _lossHistory = accelerator.Allocate<float>(StepsPerEpoch);
         _evalHistory = accelerator.Allocate<float>(Math.Max(1, (TestCount + options.EvalBatch - 1) / options.EvalBatch));
         _history = new float[StepsPerEpoch];
@@ -90,7 +123,7 @@ public sealed class VaeTrainer : IDisposable
         }
     }
 
-    public VaeNetwork Network { get; }
+    public IVaeModel Network { get; }
 
     /// <summary>
     /// The ranks that train this model together (data parallelism): each takes its share of every
@@ -245,12 +278,10 @@ public sealed class VaeTrainer : IDisposable
         int first = (int)((long)rows * rank / size), mine = (int)((long)rows * (rank + 1) / size) - first;
         if (mine > 0)
         {
-            var x = _x.Slice(0, mine * _features);
-            _acc.GatherBatch(_trainData, _features, indices.Slice(first, mine), mine, x, _options.Binarize,
-                new RandomSource(_options.Seed, counter, RandomStream.Binarize, (uint)(first * _features)));
-            Network.ForwardLoss(x, mine, new RandomSource(_options.Seed, counter, RandomStream.Latent, (uint)(first * Network.Config.Latent)));
+            var batch = Batch(_trainData, _trainLabels, indices.Slice(first, mine), mine, counter, counter, (uint)first);
+            Network.ForwardLoss(batch, mine, new RandomSource(_options.Seed, counter, RandomStream.Latent, (uint)(first * Network.Config.Latent)));
             _acc.ReduceSum(Network.PerSampleLoss(mine), _lossHistory.Slice(historySlot, 1));
-            Network.Backward(x, mine);
+            Network.Backward(batch, mine, _options.Estimator);
         }
         else
         {
@@ -260,6 +291,37 @@ public sealed class VaeTrainer : IDisposable
         }
         if (size > 1) SumGradientsOverRanks();
         _optimizer.Step();
+    }
+
+    /// <summary>
+    /// A batch on the device from its rows' indices: the images (binarised with step binarizeStep when the
+    /// run binarises), the corrupted copy the encoder of a denoising VAE sees (noise of step noiseStep),
+    /// and the one-hot labels of a conditional model. firstRow is the batch row of the first index, so a
+    /// rank's share draws the noise those rows draw in one process.
+    /// </summary>
+    private VaeBatch Batch(DeviceBuffer<byte> data, DeviceBuffer<byte>? labels, DeviceView<int> indices, int rows,
+        uint binarizeStep, uint noiseStep, uint firstRow)
+    {
+        var x = _x.Slice(0, rows * _features);
+        _acc.GatherBatch(data, _features, indices, rows, x, _options.Binarize,
+            new RandomSource(_options.Seed, binarizeStep, RandomStream.Binarize, firstRow * (uint)_features));
+        var batch = new VaeBatch(x);
+        if (_corrupted is not null)
+        {
+            var corrupted = _corrupted.Slice(0, rows * _features);
+            var config = Network.Config;
+            _acc.Corrupt(_options.Corruption, x, rows, config.ImageHeight, config.ImageWidth,
+                new RandomSource(_options.Seed, noiseStep, RandomStream.Corruption, firstRow * (uint)_features), corrupted);
+            batch = batch with { Input = corrupted };
+        }
+        if (labels is not null)
+        {
+            int classes = Network.Config.Classes;
+            var oneHot = _oneHot!.Slice(0, rows * classes);
+            _acc.GatherOneHot(labels, indices, rows, classes, oneHot, classes, 0);
+            batch = batch with { Condition = oneHot };
+        }
+        return batch;
     }
 
     /// <summary>
@@ -305,9 +367,7 @@ public sealed class VaeTrainer : IDisposable
         {
             if (cancellation.IsCancellationRequested) return null;
             int start = b * batch, rows = Math.Min(batch, TestCount - start);
-            var x = _x.Slice(0, rows * _features);
-            _acc.GatherBatch(_testData, _features, _testOrder.Slice(start, rows), rows, x, _options.Binarize,
-                new RandomSource(_options.Seed, EvaluationStepBase | (uint)b, RandomStream.Binarize));
+            var x = Batch(_testData, _testLabels, _testOrder.Slice(start, rows), rows, EvaluationStepBase | (uint)b, EvaluationStepBase | (uint)b, 0);
             Network.ForwardLoss(x, rows, new RandomSource(_options.Seed, (uint)b, RandomStream.Evaluation));
             _acc.ReduceSum(Network.PerSampleLoss(rows), _evalHistory.Slice(b, 1));
         }
@@ -339,9 +399,24 @@ public sealed class VaeTrainer : IDisposable
             throw new ArgumentException($"the {which} set claims {images.Count} images but holds {images.Pixels.Length} bytes");
     }
 
+    private static void CheckLabels(LabelledImages set, string which, VaeConfig config)
+    {
+        if (set.Labels is null)
+            throw new ArgumentException($"a conditional model trains on labelled images, and the {which} images came without labels");
+        if (set.Labels.Length < set.Images.Count)
+            throw new ArgumentException($"the {which} set has {set.Labels.Length} labels for {set.Images.Count} images");
+        for (int i = 0; i < set.Images.Count; i++)
+            if (set.Labels[i] >= config.Classes)
+                throw new ArgumentException($"{which} label {i} is {set.Labels[i]}; the model has {config.Classes} classes (0..{config.Classes - 1})");
+    }
+
     public void Dispose()
     {
         Network.Dispose();
+        _trainLabels?.Dispose();
+        _testLabels?.Dispose();
+        _corrupted?.Dispose();
+        _oneHot?.Dispose();
         _optimizer.Dispose();
         _trainData.Dispose();
         _testData.Dispose();

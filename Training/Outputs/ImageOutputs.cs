@@ -13,12 +13,14 @@ public static class ImageOutputs
     /// count decoder mean images (count x Input floats in [0, 1] for Bernoulli) for z ~ N(0, I): the
     /// contract's SampleLatent on zero statistics with the Prior stream. Chunk c of the network's
     /// capacity draws with step c, so the same (model, seed) gives the same images on every device.
+    /// A conditional model draws image i of class labels[i] (labels is required for it, one per image).
     /// </summary>
-    public static float[] SampleMeans(VaeNetwork network, ulong seed, int count)
+    public static float[] SampleMeans(IVaeModel network, ulong seed, int count, ReadOnlySpan<byte> labels = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var acc = network.Accelerator;
         int input = network.Config.Input, latent = network.Config.Latent;
+        using var oneHot = OneHotBuffer(network, labels, count);
         var result = new float[(long)count * input];
         for (int start = 0, chunk = 0; start < count; start += network.Capacity, chunk++)
         {
@@ -26,18 +28,41 @@ public static class ImageOutputs
             acc.Fill(network.Stats(rows), 0f);
             acc.SampleLatent(network.Stats(rows), rows, latent, new RandomSource(seed, (uint)chunk, RandomStream.Prior),
                 network.Eps(rows), network.Latent(rows));
-            var means = network.DecodeMeans(network.Latent(rows), rows);
+            var means = network.DecodeMeans(network.Latent(rows), rows, Rows(oneHot, network, start, rows));
             acc.CopyToHost(means, result.AsSpan(start * input, rows * input));
         }
         return result;
     }
 
     /// <summary>
+    /// The one-hot labels of a conditional model's rows on the device (built on the host: these are
+    /// pictures, not the training loop), or null for a model without labels. Checks the labels.
+    /// </summary>
+    public static DeviceBuffer<float>? OneHotBuffer(IVaeModel network, ReadOnlySpan<byte> labels, int count)
+    {
+        int classes = network.Config.Classes;
+        if (classes == 0) return null;
+        if (labels.Length < count)
+            throw new ArgumentException($"a conditional model needs a label for each of the {count} images (got {labels.Length})", nameof(labels));
+        var oneHot = new float[(long)count * classes];
+        for (int i = 0; i < count; i++)
+        {
+            if (labels[i] >= classes) throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"label {i} is {labels[i]}; the model has classes 0..{classes - 1}");
+            oneHot[(long)i * classes + labels[i]] = 1f;
+        }
+        return network.Accelerator.Upload<float>(oneHot);
+    }
+
+    private static DeviceView<float> Rows(DeviceBuffer<float>? oneHot, IVaeModel network, int start, int rows) =>
+        oneHot is null ? default : oneHot.Slice(start * network.Config.Classes, rows * network.Config.Classes);
+
+    /// <summary>
     /// Reconstructions of the first count images: decoder means at z = mu(x), the encoder's mean, so
     /// the picture shows what the model keeps of each image rather than sampling noise.
     /// Returns the originals scaled to [0, 1] and the reconstructions, each count x Input.
     /// </summary>
-    public static (float[] Originals, float[] Reconstructions) Reconstruct(VaeNetwork network, ReadOnlySpan<byte> pixels, int count)
+    public static (float[] Originals, float[] Reconstructions) Reconstruct(IVaeModel network, ReadOnlySpan<byte> pixels, int count,
+        ReadOnlySpan<byte> labels = default)
     {
         int input = network.Config.Input;
         if (count < 1 || (long)count * input > pixels.Length)
@@ -47,14 +72,16 @@ public static class ImageOutputs
         for (int i = 0; i < originals.Length; i++) originals[i] = pixels[i] * (1f / 255f);
         var reconstructions = new float[count * input];
         int chunkRows = network.Capacity;
+        using var oneHot = OneHotBuffer(network, labels, count);
         using var x = acc.Allocate<float>(Math.Min(count, chunkRows) * input);
         for (int start = 0; start < count; start += chunkRows)
         {
             int rows = Math.Min(chunkRows, count - start);
             var xView = x.Slice(0, rows * input);
             acc.CopyFromHost<float>(originals.AsSpan(start * input, rows * input), xView);
-            var z = network.EncodeMean(xView, rows);
-            acc.CopyToHost(network.DecodeMeans(z, rows), reconstructions.AsSpan(start * input, rows * input));
+            var condition = Rows(oneHot, network, start, rows);
+            var z = network.EncodeMean(new VaeBatch(xView, Condition: condition), rows);
+            acc.CopyToHost(network.DecodeMeans(z, rows, condition), reconstructions.AsSpan(start * input, rows * input));
         }
         return (originals, reconstructions);
     }

@@ -22,6 +22,8 @@ internal static class MetricsLines
         ["parameters"] = trainer.Network.Layout.ParameterCount,
         ["config"] = new JsonObject
         {
+            ["kind"] = ModelKinds.Of(config.Kind).Name,
+            ["classes"] = config.Classes,
             ["input"] = config.Input,
             ["hidden"] = new JsonArray(config.Hidden.Select(h => (JsonNode?)h).ToArray()),
             ["latent"] = config.Latent,
@@ -35,6 +37,8 @@ internal static class MetricsLines
             ["epochs"] = options.Epochs,
             ["max_steps"] = options.MaxSteps,
             ["batch_size"] = options.BatchSize,
+            ["corrupt"] = options.Corruption.ToString(),
+            ["estimator"] = GradientEstimators.Name(options.Estimator),
             ["steps_per_epoch"] = trainer.StepsPerEpoch,
             ["lr"] = options.Adam.LearningRate,
             ["betas"] = new JsonArray(options.Adam.Beta1, options.Adam.Beta2),

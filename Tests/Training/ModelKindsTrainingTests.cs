@@ -1,0 +1,81 @@
+using IlgpuVae.Kernels;
+using IlgpuVae.Kernels.Cpu;
+using IlgpuVae.Model;
+using IlgpuVae.Training.Data;
+using IlgpuVae.Training.Loop;
+
+namespace IlgpuVae.Tests.Training;
+
+/// <summary>
+/// Every model kind, corruption and estimator trains, lowers its loss, and resumes from a checkpoint file
+/// to the same bits as a run that never stopped, on a real Fashion-MNIST subset with its labels.
+/// </summary>
+[TestClass]
+public sealed class ModelKindsTrainingTests
+{
+    // 1,000 images in batches of 96: 11 steps an epoch, the last of 40 rows.
+    private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 96, Seed = 5, EvalBatch = 128, Binarize = true };
+
+    private static IdxDataSet Data()
+    {
+        var full = FashionMnist.Full;
+        return new IdxDataSet(FashionMnist.First(full.Train, 1000), full.TrainLabels[..1000], FashionMnist.First(full.Test, 300), full.TestLabels[..300]);
+    }
+
+    [TestMethod]
+    [DataRow("conditional", "none", "reparam")]
+    [DataRow("mlp", "gaussian:0.3", "reparam")]
+    [DataRow("conditional", "mask:0.4", "reparam")]
+    [DataRow("mlp", "downsample:2", "reparam")]
+    [DataRow("mlp", "none", "score-baseline")]
+    [DataRow("conditional", "salt-pepper:0.2", "score")]
+    public void TrainsAndResumesFromTheFileToTheSameBits(string kind, string corrupt, string estimator)
+    {
+        var data = Data();
+        var config = new VaeConfig { Kind = ModelKinds.Parse(kind)!.Value, Hidden = [48], Latent = 6 };
+        if (config.Kind == ModelKind.Conditional) config = config with { Classes = TrainingRun.ClassesOf(data) };
+        var options = Options with { Corruption = Corruption.Parse(corrupt), Estimator = GradientEstimators.Parse(estimator)!.Value };
+        var signature = DataSignature.Of("/data", data.Train, data.Test);
+        using var acc = new CpuAccelerator();
+
+        using var straight = new VaeTrainer(acc, config, options, data);
+        var s1 = straight.TrainEpoch(1);
+        var s2 = straight.TrainEpoch(2);
+        Assert.IsLessThan(s1.TestLoss!.Value, s2.TestLoss!.Value, "the second epoch lowers the test loss");
+        var expected = straight.CaptureCheckpoint(signature);
+
+        using var temp = new IlgpuVae.Tests.Host.TempDirectory();
+        string path = temp[CheckpointFile.FileName];
+        using (var first = new VaeTrainer(acc, config, options, data))
+        using (var cancel = new CancellationTokenSource())
+        {
+            first.TrainEpoch(1, cancel.Token, afterStep: () => { if (first.Step == 7) cancel.Cancel(); });
+            CheckpointFile.Save(path, first.CaptureCheckpoint(signature));
+        }
+
+        var checkpoint = CheckpointFile.Load(path);
+        Assert.AreEqual(config, checkpoint.Config, "the kind and classes travel in the file");
+        Assert.AreEqual(options.Corruption, checkpoint.Options.Corruption);
+        Assert.AreEqual(options.Estimator, checkpoint.Options.Estimator);
+        using var resumed = new VaeTrainer(acc, checkpoint, checkpoint.Options, data);
+        EpochResult? last = null;
+        for (int epoch = resumed.Position.Epoch; epoch <= 2; epoch++) last = resumed.TrainEpoch(epoch);
+        var actual = resumed.CaptureCheckpoint(signature);
+        CollectionAssert.AreEqual(expected.Parameters, actual.Parameters, "parameters");
+        CollectionAssert.AreEqual(expected.FirstMoment, actual.FirstMoment, "Adam m");
+        Assert.AreEqual(s2.TestLoss, last!.TestLoss);
+    }
+
+    [TestMethod]
+    public void AConditionalModelRefusesImagesWithoutLabelsOrWithLabelsBeyondItsClasses()
+    {
+        var data = Data();
+        var config = new VaeConfig { Kind = ModelKind.Conditional, Classes = 10, Hidden = [16], Latent = 2 };
+        using var acc = new CpuAccelerator();
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new VaeTrainer(acc, config, Options, data.Train, data.Test));
+        StringAssert.Contains(e.Message, "labels");
+        var few = config with { Classes = 5 };
+        e = Assert.ThrowsExactly<ArgumentException>(() => new VaeTrainer(acc, few, Options, data));
+        StringAssert.Contains(e.Message, "5 classes");
+    }
+}
