@@ -87,9 +87,9 @@ public sealed class GradvarCommand : Command
         for (int g = 0; g < s[0].Groups.Count; g++)
         {
             var r = s[0].Groups[g];
-            o.WriteLine($"{r.Name,-12} {r.Elements,9} {r.MeanOfMeans.ToString("E2", c),13} {r.MeanVariance.ToString("E2", c),12} " +
-                $"{s[1].Groups[g].MeanVariance.ToString("E2", c),12} {versus[0].Groups[g].VarianceRatio.ToString("G3", c),10} {versus[0].Groups[g].AgreementShare.ToString("F3", c),6} " +
-                $"{s[2].Groups[g].MeanVariance.ToString("E2", c),13} {versus[1].Groups[g].VarianceRatio.ToString("G3", c),10} {versus[1].Groups[g].AgreementShare.ToString("F3", c),6}");
+            o.WriteLine($"{r.Name,-12} {r.Elements,9} {r.MeanOfMeans.ToString("0.00e+00", c),13} {r.MeanVariance.ToString("0.00e+00", c),12} " +
+                $"{s[1].Groups[g].MeanVariance.ToString("0.00e+00", c),12} {versus[0].Groups[g].VarianceRatio.ToString("G3", c),10} {versus[0].Groups[g].AgreementShare.ToString("F3", c),6} " +
+                $"{s[2].Groups[g].MeanVariance.ToString("0.00e+00", c),13} {versus[1].Groups[g].VarianceRatio.ToString("G3", c),10} {versus[1].Groups[g].AgreementShare.ToString("F3", c),6}");
         }
     }
 

@@ -67,6 +67,36 @@ public sealed class StepCostTests
         }
     }
 
+    /// <summary>
+    /// A conditional denoising model trained with the score function: its labels, its corruption's noise
+    /// and its estimator are device work too (the labels live on the device like the images).
+    /// </summary>
+    [TestMethod]
+    [DataRow("cpu")]
+    [DataRow("ilgpu-cpu")]
+    public void AConditionalDenoisingStepStaysOnTheDevice(string device)
+    {
+        var full = FashionMnist.Full;
+        var data = new IlgpuVae.Training.Data.IdxDataSet(FashionMnist.First(full.Train, 256), full.TrainLabels[..256],
+            FashionMnist.First(full.Test, 64), full.TestLabels[..64]);
+        using var acc = Open(device);
+        var config = new VaeConfig { Kind = ModelKind.Conditional, Classes = 10, Hidden = [32], Latent = 4 };
+        var options = new TrainingOptions
+        {
+            Epochs = 1, BatchSize = 64, Binarize = true, ProgressEvery = 1000,
+            Corruption = Corruption.Parse("salt-pepper:0.2"), Estimator = GradientEstimator.ScoreWithBaseline,
+        };
+        using var trainer = new VaeTrainer(acc, config, options, data);
+        using var indices = acc.Upload<int>(Enumerable.Range(0, 64).ToArray());
+        trainer.TrainStep(indices.View, 64, 0);
+        acc.Synchronize();
+        var before = acc.Counters;
+        trainer.TrainStep(indices.View, 64, 1);
+        var cost = acc.Counters - before;
+        Assert.AreEqual(0, cost.HostInteractions, "no copy or wait inside a step");
+        Assert.AreEqual(0, cost.Allocations, "no allocation inside a step");
+    }
+
     [TestMethod]
     public void AnEpochReadsTheLossesBackOncePerProgressIntervalAndAtItsEnd()
     {

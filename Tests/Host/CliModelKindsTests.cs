@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using IlgpuVae.Host.CommandLine;
+using IlgpuVae.Model;
+using IlgpuVae.Tests.Training;
+
+namespace IlgpuVae.Tests.Host;
+
+/// <summary>
+/// The conditional and the denoising VAE and the estimators from the command line, on the real
+/// Fashion-MNIST: each trained for the 10 epochs of the default run, then judged as the README reports.
+/// </summary>
+[TestClass]
+public sealed partial class CliModelKindsTests
+{
+    [TestMethod]
+    public void AConditionalModelDrawsEachClassSoThatAClassifierRecognisesIt()
+    {
+        _ = FashionMnist.Full;
+        using var temp = new TempDirectory();
+        var train = CliRunner.Run("train", "--model", "conditional", "--beta", "2", "--run-dir", temp["run"], "--quiet");
+        Assert.AreEqual(ExitCodes.Ok, train.ExitCode, train.Error);
+        string model = Path.Combine(temp["run"], "model.safetensors");
+        Assert.AreEqual("conditional", IlgpuVae.Model.SafeTensors.Read(model).Metadata["vae.kind"]);
+
+        var all = CliRunner.Run("sample", "--model", model, "--label", "all", "--out", temp["all.png"], "--fidelity", "100");
+        Assert.AreEqual(ExitCodes.Ok, all.ExitCode, all.Error);
+        // A row of 8 for each of the 10 classes: 8 x 28 + 9 x 2 pixels wide, 10 x 28 + 11 x 2 high.
+        Assert.AreEqual((242, 302), CliRunner.PngSize(temp["all.png"]));
+        var mean = MeanLine().Match(all.Out);
+        Assert.IsTrue(mean.Success, all.Out);
+        double share = double.Parse(mean.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.IsGreaterThanOrEqualTo(80.0, share, $"samples classified as their class, on average over the classes:\n{all.Out}");
+
+        var one = CliRunner.Run("sample", "--model", model, "--label", "7", "--count", "16", "--out", temp["sneakers.png"]);
+        Assert.AreEqual(ExitCodes.Ok, one.ExitCode, one.Error);
+        StringAssert.Contains(one.Out, "of class 7");
+        var bad = CliRunner.Run("sample", "--model", model, "--label", "10");
+        Assert.AreEqual(ExitCodes.Usage, bad.ExitCode);
+        StringAssert.Contains(bad.Error, "0..9");
+        var reconstruct = CliRunner.Run("reconstruct", "--model", model, "--count", "8", "--out", temp["r.png"]);
+        Assert.AreEqual(ExitCodes.Ok, reconstruct.ExitCode, reconstruct.Error);
+    }
+
+    [TestMethod]
+    public void ADenoisingModelGainsFiveDecibelsAndTheReparameterisationIsFarLessNoisy()
+    {
+        _ = FashionMnist.Full;
+        using var temp = new TempDirectory();
+        var train = CliRunner.Run("train", "--corrupt", "gaussian:0.3", "--run-dir", temp["run"], "--quiet");
+        Assert.AreEqual(ExitCodes.Ok, train.ExitCode, train.Error);
+        string model = Path.Combine(temp["run"], "model.safetensors");
+        Assert.AreEqual("gaussian:0.3", IlgpuVae.Model.SafeTensors.Read(model).Metadata["corrupt"]);
+
+        var denoise = CliRunner.Run("denoise", "--model", model, "--out", temp["d.png"], "--json", temp["d.json"]);
+        Assert.AreEqual(ExitCodes.Ok, denoise.ExitCode, denoise.Error);
+        using (var json = JsonDocument.Parse(File.ReadAllText(temp["d.json"])))
+        {
+            double noisy = json.RootElement.GetProperty("psnr_noisy_db").GetDouble(), denoised = json.RootElement.GetProperty("psnr_denoised_db").GetDouble();
+            Assert.AreEqual(10000, json.RootElement.GetProperty("images").GetInt32());
+            Assert.IsGreaterThanOrEqualTo(noisy + 5, denoised, $"denoised {denoised} dB against the corrupted input's {noisy} dB");
+        }
+        var (ok, output) = CliRunner.PngCheck(temp["d.png"]);
+        Assert.IsTrue(ok, output);
+
+        var gradvar = CliRunner.Run("gradvar", "--model", model, "--samples", "40", "--images", "50", "--json", temp["g.json"]);
+        Assert.AreEqual(ExitCodes.Ok, gradvar.ExitCode, gradvar.Error);
+        using var g = JsonDocument.Parse(File.ReadAllText(temp["g.json"]));
+        foreach (string comparison in new[] { "score_vs_reparam", "score_baseline_vs_reparam" })
+            foreach (var group in g.RootElement.GetProperty(comparison).GetProperty("groups").EnumerateArray())
+                Assert.IsGreaterThan(100.0, group.GetProperty("variance_ratio").GetDouble(), $"{comparison} {group.GetProperty("name")}");
+    }
+
+    [TestMethod]
+    public void TheScoreFunctionEstimatorTrainsAndIsRecorded()
+    {
+        using var temp = new TempDirectory();
+        FashionMnist.WriteSubset(temp["data"], trainCount: 600, testCount: 100);
+        var train = CliRunner.Run("train", "--estimator", "score-baseline", "--max-steps", "20", "--hidden", "32", "--latent", "4",
+            "--data", temp["data"], "--run-dir", temp["run"], "--quiet");
+        Assert.AreEqual(ExitCodes.Ok, train.ExitCode, train.Error);
+        Assert.AreEqual("score-baseline", IlgpuVae.Model.SafeTensors.Read(Path.Combine(temp["run"], "model.safetensors")).Metadata["estimator"]);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(temp["run"], "metrics.jsonl")), "\"estimator\":\"score-baseline\"");
+        var resumed = CliRunner.Run("train", "--run-dir", temp["run"], "--resume", "--estimator", "reparam", "--data", temp["data"]);
+        Assert.AreEqual(ExitCodes.Usage, resumed.ExitCode);
+        StringAssert.Contains(resumed.Error, "--estimator");
+    }
+
+    [TestMethod]
+    [DataRow("train", "--model", "ladder", "mlp, conditional")]
+    [DataRow("train", "--classes", "4", "--model conditional")]
+    [DataRow("train", "--corrupt", "blur:2", "blur:2")]
+    [DataRow("train", "--estimator", "magic", "score-baseline")]
+    public void BadModelOptionsAreUsageErrorsSayingWhatIsExpected(string command, string option, string value, string expected)
+    {
+        var result = CliRunner.Run(command, option, value);
+        Assert.AreEqual(ExitCodes.Usage, result.ExitCode, result.Error);
+        StringAssert.Contains(result.Error, expected);
+    }
+
+    [TestMethod]
+    public void OptionsOfOtherModelsAreRefusedForAPlainModel()
+    {
+        using var temp = new TempDirectory();
+        string model = ProgramTools.TinyModel(temp["m.safetensors"]);
+        var label = CliRunner.Run("sample", "--model", model, "--label", "3");
+        Assert.AreEqual(ExitCodes.Usage, label.ExitCode);
+        StringAssert.Contains(label.Error, "conditional");
+        var denoise = CliRunner.Run("denoise", "--model", model);
+        Assert.AreEqual(ExitCodes.Usage, denoise.ExitCode);
+        StringAssert.Contains(denoise.Error, "--corrupt");
+    }
+
+    [GeneratedRegex(@"^\s*mean\s+([\d.]+) %", RegexOptions.Multiline)]
+    private static partial Regex MeanLine();
+}
