@@ -85,6 +85,16 @@ public sealed partial class CliModelKindsTests
         var resumed = CliRunner.Run("train", "--run-dir", temp["run"], "--resume", "--estimator", "reparam", "--data", temp["data"]);
         Assert.AreEqual(ExitCodes.Usage, resumed.ExitCode);
         StringAssert.Contains(resumed.Error, "--estimator");
+
+        // The analyses run on the ILGPU kernels as on the CPU backend.
+        string model = Path.Combine(temp["run"], "model.safetensors");
+        var gradvar = CliRunner.Run("gradvar", "--model", model, "--data", temp["data"], "--samples", "5", "--images", "10", "--device", "ilgpu-cpu");
+        Assert.AreEqual(ExitCodes.Ok, gradvar.ExitCode, gradvar.Error);
+        StringAssert.Contains(gradvar.Out, "fc22.bias");
+        var denoise = CliRunner.Run("denoise", "--model", model, "--data", temp["data"], "--corrupt", "mask:0.3", "--count", "40",
+            "--out", temp["d.png"], "--device", "ilgpu-cpu");
+        Assert.AreEqual(ExitCodes.Ok, denoise.ExitCode, denoise.Error);
+        StringAssert.Contains(denoise.Out, "mask:0.3 on 40 test images");
     }
 
     [TestMethod]
