@@ -64,6 +64,14 @@ public static partial class DeviceCheck
         }
         yield return ("score function backward", LossTolerance, () => ScoreFunctionBackward(s, ScoreBaseline.None));
         yield return ("score function backward leave-one-out", LossTolerance, () => ScoreFunctionBackward(s, ScoreBaseline.LeaveOneOut));
+        yield return ("gaussian kl", LossTolerance, () => GaussianKl(s, extremes: false));
+        yield return ("gaussian kl extreme logvars", LossTolerance, () => GaussianKl(s, extremes: true));
+        yield return ("precision merge", ElementwiseTolerance, () => PrecisionMerge(s));
+        yield return ("precision merge backward", ElementwiseTolerance, () => PrecisionMergeBackward(s));
+        yield return ("logistic loss target 1", LossTolerance, () => LogisticLoss(s, "logistic loss target 1", 1f, 1f));
+        yield return ("logistic loss target 0", LossTolerance, () => LogisticLoss(s, "logistic loss target 0", 0f, 1f));
+        yield return ("logistic loss target 0 scale -1", LossTolerance, () => LogisticLoss(s, "logistic loss target 0 scale -1", 0f, -1f));
+        yield return ("logistic loss target 0.9 scale 0.5", LossTolerance, () => LogisticLoss(s, "logistic loss target 0.9 scale 0.5", 0.9f, 0.5f));
     }
 
     private static DeviceCheckResult PhiloxHostKnownAnswers()

@@ -95,6 +95,21 @@ public sealed class CpuAccelerator : Accelerator
         DeviceView<float> perSampleKl, float klWeight, ScoreBaseline baseline, int rows, int latent, DeviceView<float> dstats)
         => CpuModelOps.ScoreFunctionBackward(this, stats, eps, perSampleLoss, perSampleKl, klWeight, baseline, rows, latent, dstats);
 
+    protected override void GaussianKlCore(DeviceView<float> q, DeviceView<float> p, int rows, int latent, float weight,
+        DeviceView<float> perSampleLoss, DeviceView<float> dq, DeviceView<float> dp, DeviceView<float> perSampleKl)
+        => CpuLatentOps.GaussianKl(this, q, p, rows, latent, weight, perSampleLoss, dq, dp, perSampleKl);
+
+    protected override void PrecisionMergeCore(DeviceView<float> bottomUp, DeviceView<float> topDown, int rows, int latent, DeviceView<float> merged)
+        => CpuLatentOps.PrecisionMerge(this, bottomUp, topDown, rows, latent, merged);
+
+    protected override void PrecisionMergeBackwardCore(DeviceView<float> bottomUp, DeviceView<float> topDown, DeviceView<float> dMerged,
+        int rows, int latent, DeviceView<float> dBottomUp, DeviceView<float> dTopDown)
+        => CpuLatentOps.PrecisionMergeBackward(this, bottomUp, topDown, dMerged, rows, latent, dBottomUp, dTopDown);
+
+    protected override void LogisticLossCore(DeviceView<float> logits, int rows, float target, float scale,
+        DeviceView<float> perSampleLoss, DeviceView<float> dlogits)
+        => CpuLatentOps.LogisticLoss(this, logits, rows, target, scale, perSampleLoss, dlogits);
+
     protected override void DisposeCore() => Workers.Dispose();
 
     protected override void FillCore(DeviceView<float> view, float value) => view.Span().Fill(value);

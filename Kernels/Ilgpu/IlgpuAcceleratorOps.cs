@@ -140,6 +140,37 @@ public sealed partial class IlgpuAccelerator
             dstats.Kernel(), new ScoreArgs(rows, latent, klWeight, baseline));
     }
 
+    protected override void GaussianKlCore(DeviceView<float> q, DeviceView<float> p, int rows, int latent, float weight,
+        DeviceView<float> perSampleLoss, DeviceView<float> dq, DeviceView<float> dp, DeviceView<float> perSampleKl)
+    {
+        bool hasKl = !perSampleKl.IsNull;
+        var kl = hasKl ? perSampleKl : perSampleLoss;
+        CountLaunch();
+        _kernels.GaussianKl(Elementwise(rows), q.Kernel(), p.Kernel(), perSampleLoss.Kernel(), dq.Kernel(), dp.Kernel(), kl.Kernel(),
+            new KlArgs(rows, latent, weight, hasKl));
+    }
+
+    protected override void PrecisionMergeCore(DeviceView<float> bottomUp, DeviceView<float> topDown, int rows, int latent, DeviceView<float> merged)
+    {
+        CountLaunch();
+        _kernels.PrecisionMerge(Elementwise(rows * latent), bottomUp.Kernel(), topDown.Kernel(), merged.Kernel(), rows, latent);
+    }
+
+    protected override void PrecisionMergeBackwardCore(DeviceView<float> bottomUp, DeviceView<float> topDown, DeviceView<float> dMerged,
+        int rows, int latent, DeviceView<float> dBottomUp, DeviceView<float> dTopDown)
+    {
+        CountLaunch();
+        _kernels.PrecisionMergeBackward(Elementwise(rows * latent), bottomUp.Kernel(), topDown.Kernel(), dMerged.Kernel(),
+            dBottomUp.Kernel(), dTopDown.Kernel(), rows, latent);
+    }
+
+    protected override void LogisticLossCore(DeviceView<float> logits, int rows, float target, float scale,
+        DeviceView<float> perSampleLoss, DeviceView<float> dlogits)
+    {
+        CountLaunch();
+        _kernels.LogisticLoss(Elementwise(rows), logits.Kernel(), perSampleLoss.Kernel(), dlogits.Kernel(), target, scale);
+    }
+
     protected override void FillCore(DeviceView<float> view, float value)
     {
         CountLaunch();

@@ -34,7 +34,18 @@ internal sealed class IlgpuKernels
         CorruptDownsample = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuModelKernels.CorruptDownsample);
         ScoreFunction = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ScoreArgs>(IlgpuModelKernels.ScoreFunction);
+        GaussianKl = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, KlArgs>(IlgpuLatentKernels.GaussianKl);
+        PrecisionMerge = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuLatentKernels.PrecisionMerge);
+        PrecisionMergeBackward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            int, int>(IlgpuLatentKernels.PrecisionMergeBackward);
+        LogisticLoss = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>(IlgpuLatentKernels.LogisticLoss);
     }
+
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KlArgs> GaussianKl { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> PrecisionMerge { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> PrecisionMergeBackward { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float> LogisticLoss { get; }
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm64x64 { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm16x32 { get; }

@@ -4,7 +4,7 @@ using IlgpuVae.Kernels.Cpu;
 namespace IlgpuVae.Tests.Check;
 
 /// <summary>A defect that <see cref="FaultInjectingAccelerator"/> puts into otherwise correct results.</summary>
-public enum InjectedFault { None, GemmTransposedA, LossGradient, AdamThrows, FillPastTheView, SampledEps, CorruptedInput, ScoreGradient }
+public enum InjectedFault { None, GemmTransposedA, LossGradient, AdamThrows, FillPastTheView, SampledEps, CorruptedInput, ScoreGradient, KlGradient, MergeGradient, LogisticGradient }
 
 /// <summary>
 /// The CPU accelerator behind a wrapper that breaks one op on purpose, the way a faulty kernel would:
@@ -115,6 +115,30 @@ internal sealed class FaultInjectingAccelerator(InjectedFault fault) : Accelerat
     {
         _inner.ScoreFunctionBackward(In(stats), In(eps), In(perSampleLoss), In(perSampleKl), klWeight, baseline, rows, latent, In(dstats));
         if (fault == InjectedFault.ScoreGradient) Perturb(In(dstats));
+    }
+
+    protected override void GaussianKlCore(DeviceView<float> q, DeviceView<float> p, int rows, int latent, float weight,
+        DeviceView<float> perSampleLoss, DeviceView<float> dq, DeviceView<float> dp, DeviceView<float> perSampleKl)
+    {
+        _inner.GaussianKl(In(q), In(p), rows, latent, weight, In(perSampleLoss), In(dq), In(dp), In(perSampleKl));
+        if (fault == InjectedFault.KlGradient) Perturb(In(dp));
+    }
+
+    protected override void PrecisionMergeCore(DeviceView<float> bottomUp, DeviceView<float> topDown, int rows, int latent, DeviceView<float> merged)
+        => _inner.PrecisionMerge(In(bottomUp), In(topDown), rows, latent, In(merged));
+
+    protected override void PrecisionMergeBackwardCore(DeviceView<float> bottomUp, DeviceView<float> topDown, DeviceView<float> dMerged,
+        int rows, int latent, DeviceView<float> dBottomUp, DeviceView<float> dTopDown)
+    {
+        _inner.PrecisionMergeBackward(In(bottomUp), In(topDown), In(dMerged), rows, latent, In(dBottomUp), In(dTopDown));
+        if (fault == InjectedFault.MergeGradient) Perturb(In(dTopDown));
+    }
+
+    protected override void LogisticLossCore(DeviceView<float> logits, int rows, float target, float scale,
+        DeviceView<float> perSampleLoss, DeviceView<float> dlogits)
+    {
+        _inner.LogisticLoss(In(logits), rows, target, scale, In(perSampleLoss), In(dlogits));
+        if (fault == InjectedFault.LogisticGradient) Perturb(In(dlogits));
     }
 
     protected override void FillCore(DeviceView<float> view, float value)
