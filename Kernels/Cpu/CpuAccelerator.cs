@@ -95,6 +95,18 @@ public sealed class CpuAccelerator : Accelerator
         DeviceView<float> perSampleKl, float klWeight, ScoreBaseline baseline, int rows, int latent, DeviceView<float> dstats)
         => CpuModelOps.ScoreFunctionBackward(this, stats, eps, perSampleLoss, perSampleKl, klWeight, baseline, rows, latent, dstats);
 
+    protected override void Im2ColCore(DeviceView<float> input, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> columns)
+        => CpuConvolution.Im2Col(this, input, images, height, width, channels, kernel, stride, padding, columns);
+
+    protected override void Col2ImCore(DeviceView<float> columns, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> output)
+        => CpuConvolution.Col2Im(this, columns, images, height, width, channels, kernel, stride, padding, output);
+
+    protected override void BiasActivationCore(DeviceView<float> values, int rows, int columns, DeviceView<float> bias, Activation activation,
+        float leakySlope)
+        => CpuConvolution.BiasActivation(this, values, rows, columns, bias, activation, leakySlope);
+
     protected override void DisposeCore() => Workers.Dispose();
 
     protected override void FillCore(DeviceView<float> view, float value) => view.Span().Fill(value);

@@ -34,6 +34,9 @@ public static class IlgpuKernelCatalog
         Entry("corrupt_noise", (Action<ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs>)IlgpuModelKernels.CorruptNoise),
         Entry("corrupt_downsample", (Action<ArrayView<float>, ArrayView<float>, int, int, int>)IlgpuModelKernels.CorruptDownsample),
         Entry("score_function_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScoreArgs>)IlgpuModelKernels.ScoreFunction),
+        Entry("im2col", (Action<ArrayView<float>, ArrayView<float>, ConvolutionArgs>)IlgpuConvolutionKernels.Im2Col),
+        Entry("col2im", (Action<ArrayView<float>, ArrayView<float>, ConvolutionArgs>)IlgpuConvolutionKernels.Col2Im),
+        Entry("bias_activation", (Action<ArrayView<float>, ArrayView<float>, int, int, float>)IlgpuConvolutionKernels.BiasActivation),
     ];
 
     private static IlgpuKernelEntry Entry(string name, Delegate kernel) => new(name, kernel.Method, ExplicitlyGrouped: true);

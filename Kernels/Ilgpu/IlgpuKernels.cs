@@ -34,6 +34,9 @@ internal sealed class IlgpuKernels
         CorruptDownsample = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuModelKernels.CorruptDownsample);
         ScoreFunction = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ScoreArgs>(IlgpuModelKernels.ScoreFunction);
+        Im2Col = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ConvolutionArgs>(IlgpuConvolutionKernels.Im2Col);
+        Col2Im = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ConvolutionArgs>(IlgpuConvolutionKernels.Col2Im);
+        BiasActivation = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(IlgpuConvolutionKernels.BiasActivation);
     }
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> Gemm64x64 { get; }
@@ -58,4 +61,7 @@ internal sealed class IlgpuKernels
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs> CorruptNoise { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int> CorruptDownsample { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScoreArgs> ScoreFunction { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ConvolutionArgs> Im2Col { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ConvolutionArgs> Col2Im { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> BiasActivation { get; }
 }
