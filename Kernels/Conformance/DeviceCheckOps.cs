@@ -64,6 +64,14 @@ public static partial class DeviceCheck
         }
         yield return ("score function backward", LossTolerance, () => ScoreFunctionBackward(s, ScoreBaseline.None));
         yield return ("score function backward leave-one-out", LossTolerance, () => ScoreFunctionBackward(s, ScoreBaseline.LeaveOneOut));
+        foreach (var shape in ConvolutionCheckShapes)
+        {
+            // Im2Col only moves values; Col2Im's sums have a fixed order, so a few ulps are already generous.
+            yield return ($"im2col {shape}", 0, () => Im2Col(s, shape));
+            yield return ($"col2im {shape}", ElementwiseTolerance, () => Col2Im(s, shape));
+        }
+        foreach (var activation in Enum.GetValues<Activation>())
+            yield return ($"bias activation {activation}", ElementwiseTolerance, () => BiasActivation(s, activation));
     }
 
     private static DeviceCheckResult PhiloxHostKnownAnswers()
