@@ -72,6 +72,14 @@ public static partial class DeviceCheck
         yield return ("logistic loss target 0", LossTolerance, () => LogisticLoss(s, "logistic loss target 0", 0f, 1f));
         yield return ("logistic loss target 0 scale -1", LossTolerance, () => LogisticLoss(s, "logistic loss target 0 scale -1", 0f, -1f));
         yield return ("logistic loss target 0.9 scale 0.5", LossTolerance, () => LogisticLoss(s, "logistic loss target 0.9 scale 0.5", 0.9f, 0.5f));
+        foreach (var shape in ConvolutionCheckShapes)
+        {
+            // Im2Col only moves values; Col2Im's sums have a fixed order, so a few ulps are already generous.
+            yield return ($"im2col {shape}", 0, () => Im2Col(s, shape));
+            yield return ($"col2im {shape}", ElementwiseTolerance, () => Col2Im(s, shape));
+        }
+        foreach (var activation in Enum.GetValues<Activation>())
+            yield return ($"bias activation {activation}", ElementwiseTolerance, () => BiasActivation(s, activation));
     }
 
     private static DeviceCheckResult PhiloxHostKnownAnswers()

@@ -109,6 +109,17 @@ public sealed class CpuAccelerator : Accelerator
     protected override void LogisticLossCore(DeviceView<float> logits, int rows, float target, float scale,
         DeviceView<float> perSampleLoss, DeviceView<float> dlogits)
         => CpuLatentOps.LogisticLoss(this, logits, rows, target, scale, perSampleLoss, dlogits);
+    protected override void Im2ColCore(DeviceView<float> input, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> columns)
+        => CpuConvolution.Im2Col(this, input, images, height, width, channels, kernel, stride, padding, columns);
+
+    protected override void Col2ImCore(DeviceView<float> columns, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> output)
+        => CpuConvolution.Col2Im(this, columns, images, height, width, channels, kernel, stride, padding, output);
+
+    protected override void BiasActivationCore(DeviceView<float> values, int rows, int columns, DeviceView<float> bias, Activation activation,
+        float leakySlope)
+        => CpuConvolution.BiasActivation(this, values, rows, columns, bias, activation, leakySlope);
 
     protected override void DisposeCore() => Workers.Dispose();
 

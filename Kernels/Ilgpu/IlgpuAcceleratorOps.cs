@@ -169,6 +169,27 @@ public sealed partial class IlgpuAccelerator
     {
         CountLaunch();
         _kernels.LogisticLoss(Elementwise(rows), logits.Kernel(), perSampleLoss.Kernel(), dlogits.Kernel(), target, scale);
+    protected override void Im2ColCore(DeviceView<float> input, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> columns)
+    {
+        CountLaunch();
+        _kernels.Im2Col(Elementwise(columns.Length), input.Kernel(), columns.Kernel(),
+            new ConvolutionArgs(images, height, width, channels, kernel, stride, padding));
+    }
+
+    protected override void Col2ImCore(DeviceView<float> columns, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> output)
+    {
+        CountLaunch();
+        _kernels.Col2Im(Elementwise(output.Length), columns.Kernel(), output.Kernel(),
+            new ConvolutionArgs(images, height, width, channels, kernel, stride, padding));
+    }
+
+    protected override void BiasActivationCore(DeviceView<float> values, int rows, int columns, DeviceView<float> bias, Activation activation,
+        float leakySlope)
+    {
+        CountLaunch();
+        _kernels.BiasActivation(Elementwise(values.Length), values.Kernel(), bias.Kernel(), columns, (int)activation, leakySlope);
     }
 
     protected override void FillCore(DeviceView<float> view, float value)

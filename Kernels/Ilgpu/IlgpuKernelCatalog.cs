@@ -38,6 +38,9 @@ public static class IlgpuKernelCatalog
         Entry("precision_merge", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)IlgpuLatentKernels.PrecisionMerge),
         Entry("precision_merge_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)IlgpuLatentKernels.PrecisionMergeBackward),
         Entry("logistic_loss", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>)IlgpuLatentKernels.LogisticLoss),
+        Entry("im2col", (Action<ArrayView<float>, ArrayView<float>, ConvolutionArgs>)IlgpuConvolutionKernels.Im2Col),
+        Entry("col2im", (Action<ArrayView<float>, ArrayView<float>, ConvolutionArgs>)IlgpuConvolutionKernels.Col2Im),
+        Entry("bias_activation", (Action<ArrayView<float>, ArrayView<float>, int, int, float>)IlgpuConvolutionKernels.BiasActivation),
     ];
 
     private static IlgpuKernelEntry Entry(string name, Delegate kernel) => new(name, kernel.Method, ExplicitlyGrouped: true);

@@ -40,6 +40,9 @@ internal sealed class IlgpuKernels
         PrecisionMergeBackward = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             int, int>(IlgpuLatentKernels.PrecisionMergeBackward);
         LogisticLoss = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>(IlgpuLatentKernels.LogisticLoss);
+        Im2Col = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ConvolutionArgs>(IlgpuConvolutionKernels.Im2Col);
+        Col2Im = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ConvolutionArgs>(IlgpuConvolutionKernels.Col2Im);
+        BiasActivation = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(IlgpuConvolutionKernels.BiasActivation);
     }
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KlArgs> GaussianKl { get; }
@@ -69,4 +72,7 @@ internal sealed class IlgpuKernels
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs> CorruptNoise { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, int> CorruptDownsample { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScoreArgs> ScoreFunction { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ConvolutionArgs> Im2Col { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ConvolutionArgs> Col2Im { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> BiasActivation { get; }
 }

@@ -25,6 +25,8 @@ public sealed class DeviceCheckTests
             "loss bernoulli", "loss gaussian", "adam", "adamw", "gather", "gather binarized", "reduce sum", "fill",
             "copy columns", "gather one-hot", "corrupt none", "corrupt gaussian", "corrupt salt-pepper", "corrupt mask",
             "corrupt downsample", "score function backward", "score function backward leave-one-out",
+            "im2col 5x28x28x1 k4 s2 p1", "im2col 7x14x14x32 k4 s2 p1", "im2col 3x5x7x3 k3 s2 p1", "col2im 5x28x28x1 k4 s2 p1",
+            "col2im 7x14x14x32 k4 s2 p1", "col2im 3x5x7x3 k3 s2 p1", "bias activation Relu", "bias activation Sigmoid",
         })
         {
             Assert.IsTrue(results.Any(r => r.Check.StartsWith(prefix, StringComparison.Ordinal)), $"no check '{prefix}'");

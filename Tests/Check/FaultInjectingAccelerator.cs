@@ -140,6 +140,17 @@ internal sealed class FaultInjectingAccelerator(InjectedFault fault) : Accelerat
         _inner.LogisticLoss(In(logits), rows, target, scale, In(perSampleLoss), In(dlogits));
         if (fault == InjectedFault.LogisticGradient) Perturb(In(dlogits));
     }
+    protected override void Im2ColCore(DeviceView<float> input, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> columns)
+        => _inner.Im2Col(In(input), images, height, width, channels, kernel, stride, padding, In(columns));
+
+    protected override void Col2ImCore(DeviceView<float> columns, int images, int height, int width, int channels, int kernel, int stride, int padding,
+        DeviceView<float> output)
+        => _inner.Col2Im(In(columns), images, height, width, channels, kernel, stride, padding, In(output));
+
+    protected override void BiasActivationCore(DeviceView<float> values, int rows, int columns, DeviceView<float> bias, Activation activation,
+        float leakySlope)
+        => _inner.BiasActivation(In(values), rows, columns, In(bias), activation, leakySlope);
 
     protected override void FillCore(DeviceView<float> view, float value)
     {
