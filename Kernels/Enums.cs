@@ -26,4 +26,5 @@ public static class RandomStream
     public const uint ImportanceBinarize = 5;  // the one binarisation of the test images that `evaluate` uses
     public const uint Corruption = 6;          // the noise of a denoising VAE's corrupted input
     public const uint GradientVariance = 7;    // the eps draws of `gradvar` (step = draw index)
+    public const uint GanNoise = 8;            // a GAN's z: the discriminator step's at elements 0.., the generator step's at 2^31..
 }

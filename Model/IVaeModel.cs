@@ -13,6 +13,9 @@ public readonly record struct VaeBatch(DeviceView<float> Target, DeviceView<floa
     public DeviceView<float> EncoderInput => Input.IsNull ? Target : Input;
 }
 
+/// <summary>A KL term of the loss and where its per-sample values are.</summary>
+public readonly record struct KlTerm(string Name, DeviceView<float> PerSample);
+
 /// <summary>How the gradient of the encoder's expectation E_q[recon] is estimated.</summary>
 public enum GradientEstimator
 {
@@ -91,4 +94,13 @@ public interface IVaeModel : IDisposable
 
     /// <summary>The decoder's mean image of latent rows z: sigmoid of the logits (Bernoulli) or the Gaussian mean.</summary>
     DeviceView<float> DecodeMeans(DeviceView<float> z, int rows, DeviceView<float> condition = default);
+
+    /// <summary>
+    /// Decoder means of rows draws from the model's prior (through every stochastic layer), the draws
+    /// taken from random; with a conditional model's one-hot labels.
+    /// </summary>
+    DeviceView<float> SamplePrior(int rows, RandomSource random, DeviceView<float> condition = default);
+
+    /// <summary>The unweighted KL terms of the last forward, per sample, by name ("kl"; a hierarchical model: "kl_z1", "kl_z2").</summary>
+    IReadOnlyList<KlTerm> KlTerms(int rows);
 }

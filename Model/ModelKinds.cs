@@ -3,7 +3,7 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Model;
 
 /// <summary>The models this program trains. The names are what files record (vae.kind) and options take.</summary>
-public enum ModelKind { Mlp = 0, Conditional = 1 }
+public enum ModelKind { Mlp = 0, Conditional = 1, Hierarchical = 2, Conv = 3, Gan = 4 }
 
 /// <summary>
 /// What the program knows of a model kind: its name, its tensors (described to a layout builder) and how
@@ -23,6 +23,15 @@ public static class ModelKinds
         new(ModelKind.Conditional, "conditional", "the conditional VAE: q(z|x,y), p(x|z,y) with y the one-hot class label",
             (b, c) => VaeNetwork.DescribeLayout(b, c, labelWidth: c.Classes),
             (acc, c, capacity, p) => new ConditionalVaeNetwork(acc, c, capacity, p)),
+        new(ModelKind.Hierarchical, "hierarchical", "two stochastic layers z1, z2 with the Ladder VAE's top-down inference",
+            HierarchicalVaeNetwork.DescribeLayout,
+            (acc, c, capacity, p) => new HierarchicalVaeNetwork(acc, c, capacity, p)),
+        new(ModelKind.Conv, "conv", "convolutional encoder and decoder (4x4 stride-2 convolutions, transposed in the decoder)",
+            ConvVaeNetwork.DescribeLayout,
+            (acc, c, capacity, p) => new ConvVaeNetwork(acc, c, capacity, p)),
+        new(ModelKind.Gan, "gan", "a GAN beside the VAEs: an MLP generator G(z) and discriminator D(x) (Goodfellow et al. 2014)",
+            GanNetwork.DescribeLayout,
+            (acc, c, capacity, p) => throw new NotSupportedException("a GAN has no encoder: it samples, but does not encode, reconstruct or denoise")),
     ];
 
     public static ModelKindInfo Of(ModelKind kind) => All.FirstOrDefault(k => k.Kind == kind)
@@ -36,6 +45,9 @@ public static class ModelKinds
     public static string Names => string.Join(", ", All.Select(k => k.Name));
 
     public static IReadOnlyList<ModelKindInfo> Kinds => All;
+
+    /// <summary>Whether the kind has an encoder and a decoder (every kind but the GAN).</summary>
+    public static bool IsVae(ModelKind kind) => kind != ModelKind.Gan;
 
     /// <summary>The network of config's kind on an accelerator, with the given parameters (the layout's length).</summary>
     public static IVaeModel Create(Accelerator accelerator, VaeConfig config, int capacity, float[] parameters) =>

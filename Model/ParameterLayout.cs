@@ -137,6 +137,32 @@ public sealed class ParameterLayout
             return Slot(group, new LinearSlot($"{mu}|{logvar}", inputs, 2 * latent, weight, bias));
         }
 
+        /// <summary>
+        /// A convolution in group: name.weight [outChannels, kernel, kernel, inChannels] (channels last, so a
+        /// row is one im2col column block), name.bias [outChannels]; as a linear slot In = kernel^2 inChannels.
+        /// </summary>
+        public LinearSlot Convolution(string group, string name, int inChannels, int outChannels, int kernel)
+        {
+            int fanIn = kernel * kernel * inChannels;
+            int weight = Add($"{name}.weight", [outChannels, kernel, kernel, inChannels], fanIn);
+            int bias = Add($"{name}.bias", [outChannels], fanIn);
+            return Slot(group, new LinearSlot(name, fanIn, outChannels, weight, bias));
+        }
+
+        /// <summary>
+        /// A transposed convolution in group: name.weight [kernel, kernel, outChannels, inChannels] (u W^T gives
+        /// the columns that col2im scatters), name.bias [outChannels]; as a linear slot In = inChannels,
+        /// Out = kernel^2 outChannels, and its bias (of outChannels, not Out) added after col2im.
+        /// PyTorch's ConvTranspose2d initialises from fan-in outChannels * kernel^2; so does this.
+        /// </summary>
+        public LinearSlot TransposedConvolution(string group, string name, int inChannels, int outChannels, int kernel)
+        {
+            int fanIn = kernel * kernel * outChannels;
+            int weight = Add($"{name}.weight", [kernel, kernel, outChannels, inChannels], fanIn);
+            int bias = Add($"{name}.bias", [outChannels], fanIn);
+            return Slot(group, new LinearSlot(name, inChannels, kernel * kernel * outChannels, weight, bias));
+        }
+
         private LinearSlot Slot(string group, LinearSlot slot)
         {
             if (!Groups.TryGetValue(group, out var slots)) Groups[group] = slots = [];

@@ -20,6 +20,13 @@ public sealed record VaeConfig
     /// <summary>Classes of the label y of a conditional model (one-hot beside x and z); 0 for the others.</summary>
     public int Classes { get; init; }
 
+    /// <summary>
+    /// A hierarchical model's second stochastic layer: the hidden widths between z1 (<see cref="Latent"/>)
+    /// and z2, and z2's size (Burda et al.'s 100-100 and 50). Empty and 0 for the other kinds.
+    /// </summary>
+    public IReadOnlyList<int> TopHidden { get; init; } = [];
+    public int TopLatent { get; init; }
+
     /// <summary>Features per sample (pixels of an image).</summary>
     public int Input { get; init; } = 784;
 
@@ -51,7 +58,12 @@ public sealed record VaeConfig
             throw new ArgumentException($"a conditional model needs 2..256 classes (got {Classes})");
         if (Kind != ModelKind.Conditional && Classes != 0)
             throw new ArgumentException($"only a conditional model has classes (a {ModelKinds.Of(Kind).Name} model got {Classes})");
+        if (Kind == ModelKind.Hierarchical && (TopLatent <= 0 || TopHidden.Count == 0 || TopHidden.Any(h => h <= 0)))
+            throw new ArgumentException($"a hierarchical model needs a top latent size > 0 and positive top hidden widths (got {TopLatent}, [{FormatHidden(TopHidden)}])");
+        if (Kind != ModelKind.Hierarchical && (TopLatent != 0 || TopHidden.Count != 0))
+            throw new ArgumentException($"only a hierarchical model has a second latent layer (a {ModelKinds.Of(Kind).Name} model got {TopLatent})");
         if (Input <= 0) throw new ArgumentException($"input size must be > 0 (got {Input})");
+        if (Kind == ModelKind.Conv && ConvVaeNetwork.ShapeProblem(this) is { } conv) throw new ArgumentException(conv);
         if (Hidden.Count == 0) throw new ArgumentException("at least one hidden layer is needed");
         foreach (int h in Hidden)
             if (h <= 0) throw new ArgumentException($"hidden layer widths must be > 0 (got {FormatHidden(Hidden)})");
@@ -93,6 +105,30 @@ public sealed record VaeConfig
     /// </summary>
     public string Describe()
     {
+        if (Kind == ModelKind.Hierarchical)
+        {
+            // 784-200-200-[100]-100-100-[50]: the two stochastic layers in brackets.
+            var up = new List<string> { Input.ToString(CultureInfo.InvariantCulture) };
+            up.AddRange(Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+            up.Add($"[{Latent.ToString(CultureInfo.InvariantCulture)}]");
+            up.AddRange(TopHidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+            up.Add($"[{TopLatent.ToString(CultureInfo.InvariantCulture)}]");
+            return string.Join("-", up);
+        }
+        if (Kind == ModelKind.Gan)
+        {
+            // gan 64-256-512-784 | 784-512-256-1: the generator, then the discriminator.
+            string c(int w) => w.ToString(CultureInfo.InvariantCulture);
+            return "gan " + string.Join("-", new[] { c(Latent) }.Concat(Hidden.Reverse().Select(c)).Append(c(Input))) + " | " +
+                string.Join("-", new[] { c(Input) }.Concat(Hidden.Select(c)).Append("1"));
+        }
+        if (Kind == ModelKind.Conv)
+        {
+            // 784-conv32-conv64-20-deconv64-deconv32-784: 4x4 stride-2 convolutions, then their transposes.
+            string c(int w) => w.ToString(CultureInfo.InvariantCulture);
+            return string.Join("-", new[] { c(Input) }.Concat(Hidden.Select(h => "conv" + c(h))).Append(c(Latent))
+                .Concat(Hidden.Reverse().Select(h => "deconv" + c(h))).Append(c(Input)));
+        }
         string label = Classes > 0 ? "+" + Classes.ToString(CultureInfo.InvariantCulture) : "";
         var widths = new List<string> { Input.ToString(CultureInfo.InvariantCulture) + label };
         widths.AddRange(Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
@@ -111,6 +147,11 @@ public sealed record VaeConfig
     {
         var metadata = new Dictionary<string, string>(BaseMetadata()) { [Prefix + "kind"] = ModelKinds.Of(Kind).Name };
         if (Classes > 0) metadata[Prefix + "classes"] = Classes.ToString(CultureInfo.InvariantCulture);
+        if (TopLatent > 0)
+        {
+            metadata[Prefix + "top_hidden"] = FormatHidden(TopHidden);
+            metadata[Prefix + "top_latent"] = TopLatent.ToString(CultureInfo.InvariantCulture);
+        }
         return metadata;
     }
 
@@ -148,6 +189,8 @@ public sealed record VaeConfig
         {
             Kind = kind,
             Classes = kind == ModelKind.Conditional ? Int("classes") : 0,
+            TopHidden = kind == ModelKind.Hierarchical ? ParseHidden(Get("top_hidden")) : [],
+            TopLatent = kind == ModelKind.Hierarchical ? Int("top_latent") : 0,
             Input = Int("input"),
             Hidden = ParseHidden(Get("hidden")),
             Latent = Int("latent"),
@@ -175,10 +218,10 @@ public sealed record VaeConfig
 
     // Records compare lists by reference; a configuration is equal by value.
     public bool Equals(VaeConfig? other) => other is not null
-        && Kind == other.Kind && Classes == other.Classes && Input == other.Input && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent
+        && Kind == other.Kind && Classes == other.Classes && TopHidden.SequenceEqual(other.TopHidden) && TopLatent == other.TopLatent && Input == other.Input && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent
         && Likelihood == other.Likelihood && Beta.Equals(other.Beta) && Sigma.Equals(other.Sigma)
         && Activation == other.Activation && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth;
 
     public override int GetHashCode() => HashCode.Combine(Input, FormatHidden(Hidden), Latent, Likelihood, Beta, Sigma, Activation,
-        HashCode.Combine(Kind, Classes, ImageHeight * 65599 + ImageWidth));
+        HashCode.Combine(Kind, Classes, ImageHeight * 65599 + ImageWidth, FormatHidden(TopHidden), TopLatent));
 }

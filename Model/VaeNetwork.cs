@@ -221,6 +221,17 @@ public class VaeNetwork : IVaeModel
         return means;
     }
 
+    /// <summary>z ~ N(0, I): SampleLatent on zero statistics, then the decoder's means.</summary>
+    public DeviceView<float> SamplePrior(int rows, RandomSource random, DeviceView<float> condition = default)
+    {
+        CheckRows(rows);
+        _acc.Fill(Stats(rows), 0f);
+        _acc.SampleLatent(Stats(rows), rows, Config.Latent, random, Eps(rows), Latent(rows));
+        return DecodeMeans(Latent(rows), rows, condition);
+    }
+
+    public IReadOnlyList<KlTerm> KlTerms(int rows) => [new KlTerm("kl", PerSampleKl(rows))];
+
     // ------------------------------------------------------------------ layers
 
     private DeviceView<float> Encode(DeviceView<float> x, int rows)

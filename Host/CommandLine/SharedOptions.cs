@@ -35,6 +35,14 @@ public static class SharedOptions
         return model;
     }
 
+    /// <summary>Refuses a GAN for a command that needs an encoder (reconstruct, denoise, gradvar, evaluate).</summary>
+    public static void RequireEncoder(VaeModel model, string path, string command)
+    {
+        if (!ModelKinds.IsVae(model.Config.Kind))
+            throw new UsageException($"'{command}' needs a VAE; '{path}' is a {ModelKinds.Of(model.Config.Kind).Name} model, which has no encoder " +
+                "(it samples: 'ilgpu-vae sample --model ...')");
+    }
+
     /// <summary>
     /// A model with a NaN or an infinity (the state of a run that diverged) is a malformed model file:
     /// its images would be blank or NaN, so it is refused with the file and the tensor named.

@@ -44,6 +44,7 @@ public sealed class DenoiseCommand : Command
         string outPath = SharedOptions.OutputPath(o.String("--out", "denoised.png"));
         string? jsonPath = o.String("--json") is { } j ? SharedOptions.OutputPath(j) : null;
         var model = SharedOptions.LoadModel(modelPath);
+        SharedOptions.RequireEncoder(model, modelPath, "denoise");
         context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
         var corruption = ParseCorruption(o, model, modelPath);
 

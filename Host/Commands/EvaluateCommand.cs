@@ -50,6 +50,7 @@ public sealed class EvaluateCommand : Command
         ulong seed = o.ULong("--seed", 1);
         string? jsonPath = o.String("--json") is { } json ? JsonPath(json) : null;
         var model = SharedOptions.LoadModel(modelPath);
+        SharedOptions.RequireEncoder(model, modelPath, "evaluate");
         context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
         bool binarize = model.Metadata.TryGetValue("binarize", out var b) && b == "true"
                         || model.Metadata.TryGetValue("training.binarize", out var tb) && tb == "true";

@@ -44,6 +44,7 @@ public sealed class GradvarCommand : Command
         string? jsonPath = o.String("--json") is { } j ? SharedOptions.OutputPath(j) : null;
         ulong seed = o.ULong("--seed", 1);
         var model = SharedOptions.LoadModel(modelPath);
+        SharedOptions.RequireEncoder(model, modelPath, "gradvar");
         context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
 
         var data = IdxDataSet.Load(dataDir);

@@ -35,6 +35,7 @@ public sealed class ReconstructCommand : Command
         int perRow = o.Int("--pairs-per-row", 8, min: 1);
         string outPath = SharedOptions.OutputPath(o.String("--out", "reconstructions.png"));
         var model = SharedOptions.LoadModel(modelPath);
+        SharedOptions.RequireEncoder(model, modelPath, "reconstruct");
         context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
 
         var data = IdxDataSet.Load(dataDir);

@@ -30,7 +30,8 @@ public sealed class SampleCommand : Command
         new("--label", "K|all", "conditional models: the class to draw, or all (a row per class)", "all"),
         new("--fidelity", "N", "conditional models: also draw N images of each class and report the share that a classifier " +
             "trained on --data's training images labels as that class, beside its accuracy on the real test images"),
-        new("--data", "DIR", "directory of the IDX files (for --fidelity)", IdxDataSet.DefaultDirectory),
+        new("--classify", null, "also label the samples with a softmax regression trained on --data's training images and print the class histogram"),
+        new("--data", "DIR", "directory of the IDX files (for --fidelity and --classify)", IdxDataSet.DefaultDirectory),
         SharedOptions.DeviceOption(),
     ];
 
@@ -46,23 +47,61 @@ public sealed class SampleCommand : Command
         byte[] labels = Labels(o, model.Config, ref count, ref columns);
 
         using var accelerator = SharedOptions.OpenDevice(o);
-        using var network = ModelKinds.Create(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
-        float[] means = ImageOutputs.SampleMeans(network, seed, count, labels);
-        ImageOutputs.WriteGrid(outPath, means, count, model.Config, Math.Min(columns, count));
+        float[] images;
+        if (model.Config.Kind == ModelKind.Gan)
+        {
+            // The generator's images G(z), drawn as a run's samples.png draws them.
+            using var gan = new GanNetwork(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
+            images = GanTrainer.Sample(gan, seed, count);
+        }
+        else
+        {
+            using var network = ModelKinds.Create(accelerator, model.Config, Math.Min(count, 1024), model.Parameters);
+            images = ImageOutputs.SampleMeans(network, seed, count, labels);
+        }
+        ImageOutputs.WriteGrid(outPath, images, count, model.Config, Math.Min(columns, count));
         string which = labels.Length == 0 ? "" : o.String("--label", "all") == "all" ? $", {columns} of each class a row" : $" of class {labels[0]}";
         context.Out.WriteLine($"wrote {count} samples{which} of {model.Config.Describe()} to {outPath}");
+        if (o.Flag("--classify"))
+        {
+            var data = LoadData(o, model.Config);
+            int classes = Math.Max(2, data.TrainLabels.Concat(data.TestLabels).Max() + 1);
+            var classifier = SoftmaxClassifier.Train(SoftmaxClassifier.ToFeatures(data.Train.Pixels.AsSpan(0, data.Train.Count * model.Config.Input)),
+                data.TrainLabels, data.Train.Count, model.Config.Input, classes);
+            WriteHistogram(context.Out, classifier.Predict(images, count), classes);
+        }
         if (o.Int("--fidelity", 0, min: 1, max: 1 << 16) is > 0 and var perClass)
         {
             if (model.Config.Classes == 0) throw new UsageException($"option '--fidelity' is for conditional models; this is a {ModelKinds.Of(model.Config.Kind).Name} model");
-            string dataDir = o.Path("--data", "a directory of IDX files") ?? IdxDataSet.DefaultDirectory;
-            var data = IdxDataSet.Load(dataDir);
-            if (data.Train.PixelsPerImage != model.Config.Input)
-                throw new DataSetException($"the images in '{dataDir}' are {data.Train.Rows}x{data.Train.Columns}, but the model takes " +
-                    $"{model.Config.ImageHeight}x{model.Config.ImageWidth}", dataDir);
+            var data = LoadData(o, model.Config);
             using var many = ModelKinds.Create(accelerator, model.Config, 1024, model.Parameters);
             WriteFidelity(context.Out, ConditionalFidelity.Measure(many, data, perClass, seed));
         }
         return ExitCodes.Ok;
+    }
+
+    private static IdxDataSet LoadData(ParsedOptions o, VaeConfig config)
+    {
+        string dataDir = o.Path("--data", "a directory of IDX files") ?? IdxDataSet.DefaultDirectory;
+        var data = IdxDataSet.Load(dataDir);
+        if (data.Train.PixelsPerImage != config.Input)
+            throw new DataSetException($"the images in '{dataDir}' are {data.Train.Rows}x{data.Train.Columns}, but the model takes " +
+                $"{config.ImageHeight}x{config.ImageWidth}", dataDir);
+        return data;
+    }
+
+    /// <summary>How the samples spread over the classes: a model that drops modes leaves some classes nearly empty.</summary>
+    private static void WriteHistogram(TextWriter o, int[] predicted, int classes)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var counts = new int[classes];
+        foreach (int k in predicted) counts[k]++;
+        double entropy = 0;
+        foreach (int n in counts) if (n > 0) entropy -= (double)n / predicted.Length * Math.Log((double)n / predicted.Length);
+        o.WriteLine($"the {predicted.Length} samples as a softmax regression trained on the real training images labels them:");
+        for (int k = 0; k < classes; k++)
+            o.WriteLine($"{k,5} {counts[k],7} {((double)counts[k] / predicted.Length).ToString("P1", c),7} {new string('#', (int)Math.Round(60.0 * counts[k] / predicted.Length))}");
+        o.WriteLine($"class entropy {(entropy / Math.Log(classes)).ToString("F3", c)} of the uniform spread's 1 (a model that dropped classes scores less)");
     }
 
     private static void WriteFidelity(TextWriter o, ConditionalFidelityResult r)

@@ -50,17 +50,22 @@ public sealed class TrainCommand : Command
         new("--epochs", "N", "passes over the training set", "10"),
         new("--max-steps", "N", "stop after N optimiser steps in total (outputs are still written)"),
         new("--batch-size", "N", "samples per step; the last batch of an epoch takes the remainder", "128"),
-        new("--lr", "X", "Adam learning rate", "0.001"),
+        new("--lr", "X", "Adam learning rate", "0.001 (gan: 0.0002, with Adam's beta1 0.5)"),
         new("--weight-decay", "X", "L2 weight decay (added to the gradient, like torch.optim.Adam)", "0"),
         new("--adamw", null, "decoupled weight decay (AdamW) instead of L2"),
-        new("--model", "KIND", $"the model: {ModelKinds.Names} (q(z|x,y), p(x|z,y) with y the image's class label)", "mlp"),
+        new("--model", "KIND", $"the model: {ModelKinds.Names} (conditional: q(z|x,y), p(x|z,y) with y the class label; hierarchical: two stochastic layers z1, z2)", "mlp"),
+        new("--arch", "A", "mlp, or conv: 4x4 stride-2 convolutions in the encoder, transposed ones in the decoder (--hidden then lists their channels)", "mlp"),
         new("--classes", "N", "classes of a conditional model's label", "the largest label in the data + 1"),
+        new("--top-hidden", "LIST", "hierarchical models: hidden widths between z1 and z2", "100,100"),
+        new("--d-steps", "K", "gan: discriminator steps per generator step (Goodfellow et al.'s k)", "1"),
+        new("--gan-loss", "L", "gan: the generator's loss, non-saturating (max log D(G(z))) or minimax (min log(1 - D(G(z))))", "non-saturating"),
+        new("--top-latent", "N", "hierarchical models: dimensions of the top latent z2", "50"),
         new("--corrupt", "C", "denoising VAE: the encoder sees corrupted images, the decoder is scored against the clean ones; " +
             "gaussian:S (add S * N(0,1), clamp to [0,1]), salt-pepper:P, mask:P (pixels zeroed with probability P), " +
             "downsample:F (F x F block means: super-resolution)", "none"),
         new("--estimator", "E", $"gradient of the encoder: {GradientEstimators.Names} (the score function, REINFORCE, learns far slower)", "reparam"),
-        new("--hidden", "LIST", "hidden layer widths, input side first, e.g. 400 or 512,256", VaeConfig.DefaultHidden),
-        new("--latent", "N", "latent dimensions", "20"),
+        new("--hidden", "LIST", "hidden layer widths, input side first, e.g. 400 or 512,256", VaeConfig.DefaultHidden + " (hierarchical: 200,200)"),
+        new("--latent", "N", "latent dimensions (hierarchical: of z1)", "20 (hierarchical: 100)"),
         new("--beta", "X", "weight of the KL term (beta-VAE)", "1"),
         new("--likelihood", "L", "decoder likelihood: bernoulli (logits) or gaussian (fixed sigma)", "bernoulli"),
         new("--sigma", "X", "standard deviation of the gaussian likelihood", "1"),
@@ -230,8 +235,13 @@ public sealed class TrainCommand : Command
         [
             ("--model", (m, t) => ModelKinds.Of(m.Kind).Name),
             ("--classes", (m, t) => m.Classes.ToString(c)),
+            ("--arch", (m, t) => m.Kind == ModelKind.Conv ? "conv" : "mlp"),
+            ("--top-hidden", (m, t) => string.Join(",", m.TopHidden)),
+            ("--top-latent", (m, t) => m.TopLatent.ToString(c)),
             ("--corrupt", (m, t) => t.Corruption.ToString()),
             ("--estimator", (m, t) => GradientEstimators.Name(t.Estimator)),
+            ("--d-steps", (m, t) => t.DiscriminatorSteps.ToString(c)),
+            ("--gan-loss", (m, t) => GanLosses.Name(t.GanLoss)),
             ("--batch-size", (m, t) => t.BatchSize.ToString(c)),
             ("--lr", (m, t) => t.Adam.LearningRate.ToString("R", c)),
             ("--weight-decay", (m, t) => t.Adam.WeightDecay.ToString("R", c)),
@@ -265,12 +275,22 @@ public sealed class TrainCommand : Command
     /// <summary>The model and training settings of the options (every value checked, errors name the option).</summary>
     public static (VaeConfig Model, TrainingOptions Training) ParseSettings(ParsedOptions o)
     {
-        int[] hidden;
-        try { hidden = VaeConfig.ParseHidden(o.String("--hidden", VaeConfig.DefaultHidden)); }
-        catch (FormatException) { throw ParsedOptions.Bad("--hidden", o.String("--hidden")!, "a list of positive layer widths such as 400 or 512,256"); }
-
         string kindName = o.String("--model", "mlp")!;
         var kind = ModelKinds.Parse(kindName) ?? throw ParsedOptions.Bad("--model", kindName, $"one of {ModelKinds.Names}");
+        bool conv = o.Choice("--arch", false, new Dictionary<string, bool> { ["mlp"] = false, ["conv"] = true });
+        if (conv && kind is not (ModelKind.Mlp or ModelKind.Conv))
+            throw new UsageException($"option '--arch conv' builds the plain VAE with convolutions; --model {kindName} has an MLP only");
+        if (conv) kind = ModelKind.Conv;
+        bool hierarchical = kind == ModelKind.Hierarchical;
+        // The hierarchical model's defaults are Burda et al.'s two-layer sizes: 784-200-200-[100]-100-100-[50].
+        bool gan = kind == ModelKind.Gan;
+        int[] hidden = Widths(o, "--hidden", hierarchical ? "200,200" : kind == ModelKind.Conv ? "32,64" : gan ? "512,256" : VaeConfig.DefaultHidden);
+        if (!gan && (o.Has("--d-steps") || o.Has("--gan-loss"))) throw new UsageException("options '--d-steps' and '--gan-loss' are for --model gan");
+        string ganLossName = o.String("--gan-loss", "non-saturating")!;
+        var ganLoss = GanLosses.Parse(ganLossName) ?? throw ParsedOptions.Bad("--gan-loss", ganLossName, "non-saturating or minimax");
+        if (!hierarchical && (o.Has("--top-hidden") || o.Has("--top-latent")))
+            throw new UsageException("options '--top-hidden' and '--top-latent' are for --model hierarchical");
+
         if (kind != ModelKind.Conditional && o.Has("--classes"))
             throw new UsageException("option '--classes' is for --model conditional");
         Corruption corruption;
@@ -285,7 +305,9 @@ public sealed class TrainCommand : Command
             // 0: counted from the data's labels when the data is loaded.
             Classes = kind == ModelKind.Conditional ? o.Int("--classes", 0, min: 2, max: 256) : 0,
             Hidden = hidden,
-            Latent = o.Int("--latent", 20, min: 1),
+            Latent = o.Int("--latent", hierarchical ? 100 : gan ? 64 : 20, min: 1),
+            TopHidden = hierarchical ? Widths(o, "--top-hidden", "100,100") : [],
+            TopLatent = hierarchical ? o.Int("--top-latent", 50, min: 1) : 0,
             Beta = o.Float("--beta", 1f, min: 0f),
             Likelihood = o.Choice("--likelihood", Likelihood.Bernoulli, Likelihoods),
             Sigma = o.Float("--sigma", 1f, positive: true),
@@ -296,9 +318,11 @@ public sealed class TrainCommand : Command
             Epochs = o.Int("--epochs", 10, min: 1),
             MaxSteps = o.Long("--max-steps", min: 1),
             BatchSize = o.Int("--batch-size", 128, min: 1, max: 1 << 20),
+            // A GAN trains with the Adam that GAN users expect (Radford et al. 2016): lr 2e-4, betas (0.5, 0.999).
             Adam = AdamSettings.Default with
             {
-                LearningRate = o.Float("--lr", 1e-3f, positive: true),
+                Beta1 = gan ? 0.5f : AdamSettings.Default.Beta1,
+                LearningRate = o.Float("--lr", gan ? 2e-4f : 1e-3f, positive: true),
                 WeightDecay = o.Float("--weight-decay", 0f, min: 0f),
                 Decoupled = o.Flag("--adamw"),
             },
@@ -307,8 +331,18 @@ public sealed class TrainCommand : Command
             EvalBatch = o.Int("--eval-batch", 1000, min: 1, max: 1 << 20),
             Corruption = corruption,
             Estimator = estimator,
+            DiscriminatorSteps = o.Int("--d-steps", 1, min: 1, max: 1000),
+            GanLoss = ganLoss,
         };
+        if (gan && (corruption.Kind != CorruptionKind.None || estimator != GradientEstimator.Reparameterisation))
+            throw new UsageException("options '--corrupt' and '--estimator' are for the VAEs; a GAN has no encoder");
         return (model, training);
+    }
+
+    private static int[] Widths(ParsedOptions o, string option, string fallback)
+    {
+        try { return VaeConfig.ParseHidden(o.String(option, fallback)); }
+        catch (FormatException) { throw ParsedOptions.Bad(option, o.String(option)!, "a list of positive layer widths such as 400 or 512,256"); }
     }
 
     /// <summary>
@@ -335,6 +369,7 @@ public sealed class TrainCommand : Command
     public static long CheckModelSize(VaeConfig model, IdxDataSet data)
     {
         var sized = model with { Input = data.Train.PixelsPerImage, ImageHeight = data.Train.Rows, ImageWidth = data.Train.Columns };
+        if (model.Kind == ModelKind.Conv && ConvVaeNetwork.ShapeProblem(sized) is { } shape) throw new UsageException($"option '--arch conv': {shape}");
         if (sized.TooLarge() is { } problem)
             throw new UsageException($"option '--hidden': {VaeConfig.FormatHidden(model.Hidden)} (with --latent {model.Latent} on " +
                 $"{data.Train.Rows}x{data.Train.Columns} images) is too large: {problem}; choose narrower or fewer hidden layers");

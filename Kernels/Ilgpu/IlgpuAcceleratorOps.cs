@@ -169,6 +169,8 @@ public sealed partial class IlgpuAccelerator
     {
         CountLaunch();
         _kernels.LogisticLoss(Elementwise(rows), logits.Kernel(), perSampleLoss.Kernel(), dlogits.Kernel(), target, scale);
+    }
+
     protected override void Im2ColCore(DeviceView<float> input, int images, int height, int width, int channels, int kernel, int stride, int padding,
         DeviceView<float> columns)
     {

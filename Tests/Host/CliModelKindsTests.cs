@@ -98,7 +98,81 @@ public sealed partial class CliModelKindsTests
     }
 
     [TestMethod]
-    [DataRow("train", "--model", "ladder", "mlp, conditional")]
+    public void AHierarchicalModelTrainsSamplesReconstructsAndReportsBothKlTerms()
+    {
+        using var temp = new TempDirectory();
+        FashionMnist.WriteSubset(temp["data"], trainCount: 600, testCount: 100);
+        var train = CliRunner.Run("train", "--model", "hierarchical", "--hidden", "32", "--latent", "8", "--top-hidden", "16", "--top-latent", "4",
+            "--epochs", "2", "--data", temp["data"], "--run-dir", temp["run"], "--quiet");
+        Assert.AreEqual(ExitCodes.Ok, train.ExitCode, train.Error);
+        string model = Path.Combine(temp["run"], "model.safetensors");
+        var metadata = IlgpuVae.Model.SafeTensors.Read(model).Metadata;
+        Assert.AreEqual("hierarchical", metadata["vae.kind"]);
+        Assert.AreEqual("4", metadata["vae.top_latent"]);
+        var epochLine = File.ReadLines(Path.Combine(temp["run"], "metrics.jsonl")).Last(l => l.Contains("\"type\":\"epoch\""));
+        using (var epoch = JsonDocument.Parse(epochLine))
+        {
+            var kl = epoch.RootElement.GetProperty("test_kl");
+            Assert.IsGreaterThan(0.0, kl.GetProperty("kl_z1").GetDouble());
+            Assert.IsGreaterThanOrEqualTo(0.0, kl.GetProperty("kl_z2").GetDouble());
+        }
+        Assert.AreEqual(ExitCodes.Ok, CliRunner.Run("sample", "--model", model, "--out", temp["s.png"]).ExitCode);
+        Assert.AreEqual(ExitCodes.Ok, CliRunner.Run("reconstruct", "--model", model, "--data", temp["data"], "--out", temp["r.png"]).ExitCode);
+        var resumed = CliRunner.Run("train", "--run-dir", temp["run"], "--resume", "--top-latent", "5", "--data", temp["data"]);
+        Assert.AreEqual(ExitCodes.Usage, resumed.ExitCode);
+        StringAssert.Contains(resumed.Error, "--top-latent");
+    }
+
+    [TestMethod]
+    public void AGanTrainsAndSamplesAndItsSamplesAreClassified()
+    {
+        using var temp = new TempDirectory();
+        FashionMnist.WriteSubset(temp["data"], trainCount: 600, testCount: 100);
+        var train = CliRunner.Run("train", "--model", "gan", "--hidden", "64", "--latent", "8", "--d-steps", "2", "--gan-loss", "minimax",
+            "--epochs", "2", "--data", temp["data"], "--run-dir", temp["run"], "--quiet");
+        Assert.AreEqual(ExitCodes.Ok, train.ExitCode, train.Error);
+        string model = Path.Combine(temp["run"], "model.safetensors");
+        Assert.AreEqual("gan", IlgpuVae.Model.SafeTensors.Read(model).Metadata["vae.kind"]);
+        Assert.IsTrue(File.Exists(Path.Combine(temp["run"], "samples.png")));
+        string metrics = File.ReadAllText(Path.Combine(temp["run"], "metrics.jsonl"));
+        StringAssert.Contains(metrics, "\"d_accuracy_real\"");
+        StringAssert.Contains(metrics, "\"gan_loss\":\"minimax\"");
+        var sample = CliRunner.Run("sample", "--model", model, "--count", "100", "--out", temp["s.png"], "--classify", "--data", temp["data"]);
+        Assert.AreEqual(ExitCodes.Ok, sample.ExitCode, sample.Error);
+        StringAssert.Contains(sample.Out, "class entropy");
+        var reconstruct = CliRunner.Run("reconstruct", "--model", model, "--data", temp["data"]);
+        Assert.AreEqual(ExitCodes.Usage, reconstruct.ExitCode);
+        StringAssert.Contains(reconstruct.Error, "no encoder");
+        // A finished run asked again is complete: its samples are its only picture, so nothing is rewritten.
+        var again = CliRunner.Run("train", "--run-dir", temp["run"], "--resume", "--data", temp["data"]);
+        Assert.AreEqual(ExitCodes.Ok, again.ExitCode, again.Error);
+        StringAssert.DoesNotMatch(again.Out, new Regex("rewrote"));
+    }
+
+    [TestMethod]
+    public void AConvModelTrainsSamplesAndReconstructsAndRefusesImagesItsStridesDoNotFit()
+    {
+        using var temp = new TempDirectory();
+        FashionMnist.WriteSubset(temp["data"], trainCount: 600, testCount: 100);
+        var train = CliRunner.Run("train", "--arch", "conv", "--hidden", "4,8", "--latent", "4", "--epochs", "2",
+            "--data", temp["data"], "--run-dir", temp["run"], "--quiet");
+        Assert.AreEqual(ExitCodes.Ok, train.ExitCode, train.Error);
+        string model = Path.Combine(temp["run"], "model.safetensors");
+        Assert.AreEqual("conv", IlgpuVae.Model.SafeTensors.Read(model).Metadata["vae.kind"]);
+        Assert.AreEqual(ExitCodes.Ok, CliRunner.Run("sample", "--model", model, "--out", temp["s.png"]).ExitCode);
+        Assert.AreEqual(ExitCodes.Ok, CliRunner.Run("reconstruct", "--model", model, "--data", temp["data"], "--out", temp["r.png"]).ExitCode);
+        // 28 halves twice (14, 7) but not three times.
+        var deep = CliRunner.Run("train", "--arch", "conv", "--hidden", "4,8,16", "--data", temp["data"], "--run-dir", temp["deep"]);
+        Assert.AreEqual(ExitCodes.Usage, deep.ExitCode, deep.Error);
+        StringAssert.Contains(deep.Error, "divisible by 8");
+        StringAssert.Contains(deep.Error, "28x28");
+    }
+
+    [TestMethod]
+    [DataRow("train", "--model", "ladder", "mlp, conditional, hierarchical")]
+    [DataRow("train", "--d-steps", "3", "--model gan")]
+    [DataRow("train", "--top-latent", "3", "--model hierarchical")]
+    [DataRow("train", "--arch", "resnet", "mlp, conv")]
     [DataRow("train", "--classes", "4", "--model conditional")]
     [DataRow("train", "--corrupt", "blur:2", "blur:2")]
     [DataRow("train", "--estimator", "magic", "score-baseline")]

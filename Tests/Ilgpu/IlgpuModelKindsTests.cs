@@ -4,12 +4,13 @@ using IlgpuVae.Kernels.Ilgpu;
 using IlgpuVae.Model;
 using IlgpuVae.Tests.Training;
 using IlgpuVae.Training.Data;
+using IlgpuVae.Training.Distributed;
 using IlgpuVae.Training.Loop;
 
 namespace IlgpuVae.Tests.Ilgpu;
 
 /// <summary>
-/// The conditional model, the corruptions and the score-function estimator on the ILGPU kernels: they
+/// Every model kind (and the corruptions and the score-function estimator) on the ILGPU kernels: they
 /// train to what the CPU backend computes (to rounding), and resume from a checkpoint file to the bits
 /// of the uninterrupted run. On ILGPU's CPU accelerator, with a model and batches small enough for it.
 /// </summary>
@@ -26,11 +27,16 @@ public sealed class IlgpuModelKindsTests
     [DataRow("conditional", "gaussian:0.3", "reparam")]
     [DataRow("mlp", "downsample:2", "score-baseline")]
     [DataRow("conditional", "mask:0.3", "score")]
+    [DataRow("hierarchical", "salt-pepper:0.1", "reparam")]
+    [DataRow("conv", "gaussian:0.2", "reparam")]
+    [DataRow("gan", "none", "reparam")]
     public void TrainsAsTheCpuBackendDoesAndResumesToTheSameBits(string kind, string corrupt, string estimator)
     {
         var data = Data();
         var config = new VaeConfig { Kind = ModelKinds.Parse(kind)!.Value, Hidden = [16], Latent = 4 };
         if (config.Kind == ModelKind.Conditional) config = config with { Classes = 10 };
+        if (config.Kind == ModelKind.Hierarchical) config = config with { TopHidden = [8], TopLatent = 2 };
+        if (config.Kind == ModelKind.Conv) config = config with { Hidden = [4, 8] };
         var options = new TrainingOptions
         {
             Epochs = 2, BatchSize = 24, Seed = 11, EvalBatch = 10, Binarize = true,
@@ -41,7 +47,7 @@ public sealed class IlgpuModelKindsTests
 
         float[] expected;
         double? expectedTest;
-        using (var straight = new VaeTrainer(acc, config, options, data))
+        using (var straight = Trainers.Create(acc, config, options, data, SingleProcess.Instance))
         {
             straight.TrainEpoch(1);
             expectedTest = straight.TrainEpoch(2).TestLoss;
@@ -50,7 +56,7 @@ public sealed class IlgpuModelKindsTests
 
         // The CPU backend: the same run to rounding (its GEMMs sum in another order).
         using (var cpu = new CpuAccelerator())
-        using (var reference = new VaeTrainer(cpu, config, options, data))
+        using (var reference = Trainers.Create(cpu, config, options, data, SingleProcess.Instance))
         {
             reference.TrainEpoch(1);
             var cpuTest = reference.TrainEpoch(2).TestLoss;
@@ -63,13 +69,13 @@ public sealed class IlgpuModelKindsTests
 
         using var temp = new IlgpuVae.Tests.Host.TempDirectory();
         string path = temp[CheckpointFile.FileName];
-        using (var first = new VaeTrainer(acc, config, options with { MaxSteps = 3 }, data))
+        using (var first = Trainers.Create(acc, config, options with { MaxSteps = 3 }, data, SingleProcess.Instance))
         {
             first.TrainEpoch(1);
             CheckpointFile.Save(path, first.CaptureCheckpoint(signature));
         }
         var checkpoint = CheckpointFile.Load(path);
-        using var resumed = new VaeTrainer(acc, checkpoint, options, data);
+        using var resumed = Trainers.Resume(acc, checkpoint, options, data, SingleProcess.Instance);
         resumed.TrainEpoch(1);
         var last = resumed.TrainEpoch(2);
         CollectionAssert.AreEqual(expected, resumed.DownloadParameters());

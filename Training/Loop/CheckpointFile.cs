@@ -46,6 +46,8 @@ public static class CheckpointFile
             ["training.eval_batch"] = Text(options.EvalBatch),
             ["training.corrupt"] = options.Corruption.ToString(),
             ["training.estimator"] = GradientEstimators.Name(options.Estimator),
+            ["training.d_steps"] = Text(options.DiscriminatorSteps),
+            ["training.gan_loss"] = GanLosses.Name(options.GanLoss),
             ["data.directory"] = data.Directory,
             ["data.train_images"] = Text(data.TrainImages),
             ["data.test_images"] = Text(data.TestImages),
@@ -133,6 +135,10 @@ public static class CheckpointFile
             Estimator = meta.TryGetValue("training.estimator", out string? estimator)
                 ? GradientEstimators.Parse(estimator) ?? throw new InvalidDataException($"checkpoint '{path}': metadata 'training.estimator' = '{estimator}' is not {GradientEstimators.Names}")
                 : GradientEstimator.Reparameterisation,
+            DiscriminatorSteps = meta.ContainsKey("training.d_steps") ? Parse<int>("training.d_steps") : 1,
+            GanLoss = meta.TryGetValue("training.gan_loss", out string? ganLoss)
+                ? GanLosses.Parse(ganLoss) ?? throw new InvalidDataException($"checkpoint '{path}': metadata 'training.gan_loss' = '{ganLoss}' is not non-saturating or minimax")
+                : GanLoss.NonSaturating,
         };
         try { options.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"checkpoint '{path}' holds invalid settings: {e.Message}", e); }

@@ -26,6 +26,12 @@ public sealed record TrainingOptions
     /// <summary>How the encoder's gradient is estimated: the reparameterisation trick, or the score function.</summary>
     public IlgpuVae.Model.GradientEstimator Estimator { get; init; } = IlgpuVae.Model.GradientEstimator.Reparameterisation;
 
+    /// <summary>A GAN's discriminator steps per generator step (Goodfellow et al.'s k).</summary>
+    public int DiscriminatorSteps { get; init; } = 1;
+
+    /// <summary>A GAN's generator loss.</summary>
+    public IlgpuVae.Model.GanLoss GanLoss { get; init; } = IlgpuVae.Model.GanLoss.NonSaturating;
+
     /// <summary>Key of every random draw: initialisation, shuffles, eps, binarisation.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -42,6 +48,7 @@ public sealed record TrainingOptions
         if (MaxSteps is < 1) throw new ArgumentException($"max steps must be >= 1 (got {MaxSteps})");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be >= 1 (got {BatchSize})");
         if (EvalBatch < 1) throw new ArgumentException($"eval batch must be >= 1 (got {EvalBatch})");
+        if (DiscriminatorSteps < 1) throw new ArgumentException($"discriminator steps must be >= 1 (got {DiscriminatorSteps})");
         if (ProgressEvery < 1) throw new ArgumentException($"progress interval must be >= 1 (got {ProgressEvery})");
         if (!(Adam.LearningRate > 0) || float.IsInfinity(Adam.LearningRate)) throw new ArgumentException($"learning rate must be > 0 (got {Adam.LearningRate})");
         if (!(Adam.WeightDecay >= 0) || float.IsInfinity(Adam.WeightDecay)) throw new ArgumentException($"weight decay must be >= 0 (got {Adam.WeightDecay})");

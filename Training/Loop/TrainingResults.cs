@@ -16,4 +16,11 @@ public readonly record struct TrainingProgress(
 /// </summary>
 public sealed record EpochResult(
     int Epoch, long Step, int Steps, int Samples, double TrainLoss, double? TestLoss,
-    double EpochSeconds, double EvalSeconds, double SamplesPerSecond, bool Partial, bool Interrupted, int ResumedAtStep = 0);
+    double EpochSeconds, double EvalSeconds, double SamplesPerSecond, bool Partial, bool Interrupted, int ResumedAtStep = 0)
+{
+    /// <summary>Mean per-image KL of each latent layer on the test set ("kl", or "kl_z1" and "kl_z2"), unweighted; null with the test loss.</summary>
+    public IReadOnlyDictionary<string, double>? TestKl { get; init; }
+
+    /// <summary>A model's own numbers (a GAN: the generator's loss and the discriminator's accuracies).</summary>
+    public IReadOnlyDictionary<string, double>? Extra { get; init; }
+}

@@ -54,6 +54,9 @@ public static class TrainingRun
     public const string MetricsFile = "metrics.jsonl", ModelFile = "model.safetensors",
         SamplesFile = "samples.png", ReconstructionsFile = "reconstructions.png";
 
+    /// <summary>A KL below this (nats per image) means the posterior of that layer is the prior: the layer carries nothing.</summary>
+    public const double CollapsedKl = 0.05;
+
     /// <summary>Images in samples.png (an 8 x 8 grid) and pairs in reconstructions.png (8 rows of 8 pairs).</summary>
     public const int GridSide = 8;
 
@@ -84,8 +87,8 @@ public static class TrainingRun
         var total = Stopwatch.StartNew();
 
         using var trainer = resume is null
-            ? new VaeTrainer(accelerator, config, options, data) { Communicator = settings.Communicator }
-            : new VaeTrainer(accelerator, resume, options, data) { Communicator = settings.Communicator };
+            ? Trainers.Create(accelerator, config, options, data, settings.Communicator)
+            : Trainers.Resume(accelerator, resume, options, data, settings.Communicator);
 
         if (resume is null)
         {
@@ -98,7 +101,7 @@ public static class TrainingRun
             reporter.Info($"resuming {dir} at step {at.Step} (epoch {at.Epoch}, step {at.StepInEpoch} of {trainer.StepsPerEpoch}) from {CheckpointFile.FileName}");
         }
         reporter.Info($"device {accelerator.Specifier}: {accelerator.Name}");
-        reporter.Info($"model {config.Describe()} ({trainer.Network.Layout.ParameterCount:N0} parameters), {config.Likelihood.ToString().ToLowerInvariant()} likelihood, " +
+        reporter.Info($"model {config.Describe()} ({trainer.Layout.ParameterCount:N0} parameters), {config.Likelihood.ToString().ToLowerInvariant()} likelihood, " +
             $"beta {config.Beta.ToString(CultureInfo.InvariantCulture)}; data {settings.DataDirectory}: {trainer.TrainCount} train, {trainer.TestCount} test images");
 
         var epochs = new List<EpochResult>();
@@ -131,6 +134,10 @@ public static class TrainingRun
                 SaveCheckpoint();
                 metrics?.Append(MetricsLines.EpochLine(result), durable: true);
                 reporter.Epoch(result);
+                foreach (var (term, kl) in result.TestKl ?? new Dictionary<string, double>())
+                    if (kl < CollapsedKl)
+                        reporter.Info($"warning: epoch {result.Epoch}: the test {term} is {kl.ToString("G3", CultureInfo.InvariantCulture)} nats per image: " +
+                            "that latent layer has collapsed (the decoder ignores it); a smaller --beta or fewer latent units may revive it");
                 if (interrupted) break;
             }
             outputs ??= writer ? WriteOutputs(trainer, data, dir, options, CompletedEpoch(trainer.Position), null, epochs) : Result(trainer, dir, epochs);
@@ -156,7 +163,8 @@ public static class TrainingRun
             ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count == 0 ? 0 : epochs[^1].Epoch, ["interrupted"] = interrupted,
             ["test_loss"] = MetricsLog.Rounded(outputs.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
         }, durable: true);
-        reporter.Info($"wrote {ModelFile}, {SamplesFile}, {ReconstructionsFile}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
+        string pictures = config.Kind == ModelKind.Gan ? SamplesFile : $"{SamplesFile}, {ReconstructionsFile}";
+        reporter.Info($"wrote {ModelFile}, {pictures}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
         return outputs;
     }
 
@@ -196,7 +204,8 @@ public static class TrainingRun
         var outdated = new List<string>();
         if (!modelCurrent) outdated.Add(ModelFile);
         // The images are written after the model: one older than the model is of an earlier state.
-        foreach (string image in new[] { SamplesFile, ReconstructionsFile })
+        string[] images = checkpoint.Config.Kind == ModelKind.Gan ? [SamplesFile] : [SamplesFile, ReconstructionsFile];
+        foreach (string image in images)
         {
             string path = Path.Combine(runDirectory, image);
             if (!modelCurrent || !File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(model)) outdated.Add(image);
@@ -215,7 +224,7 @@ public static class TrainingRun
         var signature = DataSignature.Of(Path.GetFullPath(dataDirectory), data.Train, data.Test);
         if (checkpoint.Data.Difference(signature) is { } difference)
             throw new DataSetException($"the data in {dataDirectory} is not the data of the checkpoint: {difference}", dataDirectory);
-        using var trainer = new VaeTrainer(accelerator, checkpoint, options, data);
+        using var trainer = Trainers.Resume(accelerator, checkpoint, options, data, SingleProcess.Instance);
         WriteOutputs(trainer, data, Path.GetFullPath(runDirectory), options, CompletedEpoch(trainer.Position), trainer.Evaluate(), []);
     }
 
@@ -223,11 +232,10 @@ public static class TrainingRun
     private static int CompletedEpoch(TrainingPosition p) => p.StepInEpoch > 0 ? p.Epoch : p.Epoch - 1;
 
     /// <summary>model.safetensors, samples.png and reconstructions.png of the trainer's state after epoch (whose test loss is testLoss).</summary>
-    private static TrainingRunResult WriteOutputs(VaeTrainer trainer, IdxDataSet data, string dir, TrainingOptions options, int epoch,
+    private static TrainingRunResult WriteOutputs(ITrainer trainer, IdxDataSet data, string dir, TrainingOptions options, int epoch,
         double? testLoss, List<EpochResult> epochs)
     {
-        var network = trainer.Network;
-        var config = network.Config;
+        var config = trainer.Layout.Config;
         var extra = new Dictionary<string, string>
         {
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
@@ -238,6 +246,11 @@ public static class TrainingRun
             ["corrupt"] = options.Corruption.ToString(),
             ["estimator"] = GradientEstimators.Name(options.Estimator),
         };
+        if (config.Kind == ModelKind.Gan)
+        {
+            extra["d_steps"] = options.DiscriminatorSteps.ToString(CultureInfo.InvariantCulture);
+            extra["gan_loss"] = GanLosses.Name(options.GanLoss);
+        }
         if (testLoss is { } loss) extra["test_loss"] = loss.ToString("R", CultureInfo.InvariantCulture);
 
         string modelPath = Path.Combine(dir, ModelFile), samplesPath = Path.Combine(dir, SamplesFile),
@@ -245,6 +258,13 @@ public static class TrainingRun
         VaeModelFile.Save(modelPath, config, trainer.DownloadParameters(), extra);
 
         int count = GridSide * GridSide;
+        if (trainer is GanTrainer gan)
+        {
+            // A GAN has no encoder: its samples are its only picture.
+            ImageOutputs.WriteGrid(samplesPath, gan.SampleImages(options.Seed, count), count, config, GridSide);
+            return Result(trainer, dir, epochs);
+        }
+        var network = ((VaeTrainer)trainer).Network;
         if (config.Classes > 0)
         {
             // A conditional model's samples: one row of GridSide draws for each class.
@@ -279,7 +299,7 @@ public static class TrainingRun
         Enumerable.Range(0, classes).SelectMany(c => Enumerable.Repeat((byte)c, perRow)).ToArray();
 
     /// <summary>What a run produced, where rank 0 writes it.</summary>
-    private static TrainingRunResult Result(VaeTrainer trainer, string dir, List<EpochResult> epochs)
+    private static TrainingRunResult Result(ITrainer trainer, string dir, List<EpochResult> epochs)
         => new(dir, epochs, trainer.Step, epochs.LastOrDefault()?.Interrupted ?? false, Path.Combine(dir, MetricsFile),
             Path.Combine(dir, ModelFile), Path.Combine(dir, SamplesFile), Path.Combine(dir, ReconstructionsFile));
 }

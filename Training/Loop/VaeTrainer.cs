@@ -16,7 +16,7 @@ namespace IlgpuVae.Training.Loop;
 /// Every random draw is Philox keyed by the seed with the step in the counter, and the shuffle is a
 /// function of (seed, epoch): the same seed on the same device gives the same numbers.
 /// </summary>
-public sealed class VaeTrainer : IDisposable
+public sealed class VaeTrainer : ITrainer
 {
     // Evaluation binarises with step numbers that training steps (counted from 1) never reach.
     private const uint EvaluationStepBase = 0x8000_0000;
@@ -125,6 +125,8 @@ public sealed class VaeTrainer : IDisposable
 
     public IVaeModel Network { get; }
 
+    public ParameterLayout Layout => Network.Layout;
+
     /// <summary>
     /// The ranks that train this model together (data parallelism): each takes its share of every
     /// batch's rows, with the noise those rows draw in a single-process run, and the gradients of the
@@ -205,11 +207,12 @@ public sealed class VaeTrainer : IDisposable
 
         double? testLoss = null;
         double evalSeconds = 0;
+        IReadOnlyDictionary<string, double>? testKl = null;
         if (!interrupted)
         {
             var evalClock = Stopwatch.StartNew();
             // Ranks evaluate their shares together: a stop waits for the whole evaluation there.
-            testLoss = Evaluate(Communicator.Size == 1 ? cancellation : CancellationToken.None);
+            (testLoss, testKl) = EvaluateWithKl(Communicator.Size == 1 ? cancellation : CancellationToken.None);
             evalSeconds = evalClock.Elapsed.TotalSeconds;
             if (testLoss is null)
             {
@@ -222,7 +225,7 @@ public sealed class VaeTrainer : IDisposable
             throw new TrainingDivergedException(Step, $"the test loss after step {Step} is {test}");
         int trained = samples - firstSamples;
         return new EpochResult(epoch, Step, steps, samples, samples > 0 ? lossSum / samples : double.NaN, testLoss,
-            seconds, evalSeconds, trained > 0 ? trained / seconds : 0, steps < StepsPerEpoch, interrupted, firstStep);
+            seconds, evalSeconds, trained > 0 ? trained / seconds : 0, steps < StepsPerEpoch, interrupted, firstStep) { TestKl = testKl };
     }
 
     /// <summary>
@@ -355,9 +358,12 @@ public sealed class VaeTrainer : IDisposable
     /// The test loss, or null when cancellation is requested before it is done: the flag is checked
     /// between evaluation batches, so a stop asked during a long evaluation waits for one batch only.
     /// </summary>
-    public double? Evaluate(CancellationToken cancellation)
+    public double? Evaluate(CancellationToken cancellation) => EvaluateWithKl(cancellation).Loss;
+
+    /// <summary>The test loss and the mean KL of each latent layer (unweighted), or nulls when cancelled.</summary>
+    public (double? Loss, IReadOnlyDictionary<string, double>? Kl) EvaluateWithKl(CancellationToken cancellation)
     {
-        if (TestCount == 0) return double.NaN;
+        if (TestCount == 0) return (double.NaN, null);
         int batch = Math.Min(_options.EvalBatch, Network.Capacity);
         int batches = (TestCount + batch - 1) / batch;
         var sums = new float[batches];
@@ -365,17 +371,31 @@ public sealed class VaeTrainer : IDisposable
         int firstBatch = (int)((long)batches * rank / size), endBatch = (int)((long)batches * (rank + 1) / size);
         for (int b = firstBatch; b < endBatch; b++)
         {
-            if (cancellation.IsCancellationRequested) return null;
+            if (cancellation.IsCancellationRequested) return (null, null);
             int start = b * batch, rows = Math.Min(batch, TestCount - start);
             var x = Batch(_testData, _testLabels, _testOrder.Slice(start, rows), rows, EvaluationStepBase | (uint)b, EvaluationStepBase | (uint)b, 0);
             Network.ForwardLoss(x, rows, new RandomSource(_options.Seed, (uint)b, RandomStream.Evaluation));
             _acc.ReduceSum(Network.PerSampleLoss(rows), _evalHistory.Slice(b, 1));
+            var terms = Network.KlTerms(rows);
+            for (int t = 0; t < terms.Count; t++) _acc.ReduceSum(terms[t].PerSample, KlHistory(terms.Count).Slice(t * batches + b, 1));
         }
         // Each rank evaluated a run of the batches; the others' slots stay 0 until the sum over ranks.
         if (endBatch > firstBatch) _acc.CopyToHost(_evalHistory.Slice(firstBatch, endBatch - firstBatch), sums.AsSpan(firstBatch, endBatch - firstBatch));
         Communicator.AllReduceSum(sums);
-        return sums.Sum(s => (double)s) / TestCount;
+        var names = Network.KlTerms(1).Select(t => t.Name).ToArray();
+        var klSums = new float[names.Length * batches];
+        for (int t = 0; t < names.Length && endBatch > firstBatch; t++)
+            _acc.CopyToHost(KlHistory(names.Length).Slice(t * batches + firstBatch, endBatch - firstBatch), klSums.AsSpan(t * batches + firstBatch, endBatch - firstBatch));
+        Communicator.AllReduceSum(klSums);
+        var kl = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int t = 0; t < names.Length; t++) kl[names[t]] = klSums.AsSpan(t * batches, batches).ToArray().Sum(s => (double)s) / TestCount;
+        return (sums.Sum(s => (double)s) / TestCount, kl);
     }
+
+    private DeviceBuffer<float>? _klHistory;
+
+    /// <summary>Per evaluation batch, the summed KL of each term (terms x batches), allocated on first use.</summary>
+    private DeviceBuffer<float> KlHistory(int terms) => _klHistory ??= _acc.Allocate<float>(terms * _evalHistory.Length);
 
     /// <summary>
     /// The current parameters on the host (waits for the device). Throws a <see cref="TrainingDivergedException"/>
@@ -389,7 +409,7 @@ public sealed class VaeTrainer : IDisposable
         return parameters;
     }
 
-    private static void CheckImages(IdxImages images, string which, VaeConfig config)
+    internal static void CheckImages(IdxImages images, string which, VaeConfig config)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.Rows * images.Columns != config.Input)
@@ -425,6 +445,7 @@ public sealed class VaeTrainer : IDisposable
         _x.Dispose();
         _lossHistory.Dispose();
         _evalHistory.Dispose();
+        _klHistory?.Dispose();
         _reduced?.Dispose();
     }
 }

@@ -11,7 +11,7 @@ public static class ImageOutputs
 
     /// <summary>
     /// count decoder mean images (count x Input floats in [0, 1] for Bernoulli) for z ~ N(0, I): the
-    /// contract's SampleLatent on zero statistics with the Prior stream. Chunk c of the network's
+    /// model's SamplePrior with the Prior stream. Chunk c of the network's
     /// capacity draws with step c, so the same (model, seed) gives the same images on every device.
     /// A conditional model draws image i of class labels[i] (labels is required for it, one per image).
     /// </summary>
@@ -19,16 +19,13 @@ public static class ImageOutputs
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var acc = network.Accelerator;
-        int input = network.Config.Input, latent = network.Config.Latent;
+        int input = network.Config.Input;
         using var oneHot = OneHotBuffer(network, labels, count);
         var result = new float[(long)count * input];
         for (int start = 0, chunk = 0; start < count; start += network.Capacity, chunk++)
         {
             int rows = Math.Min(network.Capacity, count - start);
-            acc.Fill(network.Stats(rows), 0f);
-            acc.SampleLatent(network.Stats(rows), rows, latent, new RandomSource(seed, (uint)chunk, RandomStream.Prior),
-                network.Eps(rows), network.Latent(rows));
-            var means = network.DecodeMeans(network.Latent(rows), rows, Rows(oneHot, network, start, rows));
+            var means = network.SamplePrior(rows, new RandomSource(seed, (uint)chunk, RandomStream.Prior), Rows(oneHot, network, start, rows));
             acc.CopyToHost(means, result.AsSpan(start * input, rows * input));
         }
         return result;

@@ -9,7 +9,7 @@ namespace IlgpuVae.Training.Outputs;
 /// <summary>The lines of metrics.jsonl that a training run writes, one JSON object each.</summary>
 internal static class MetricsLines
 {
-    public static JsonObject RunLine(Accelerator accelerator, VaeConfig config, TrainingOptions options, TrainingRunSettings settings, VaeTrainer trainer) => new()
+    public static JsonObject RunLine(Accelerator accelerator, VaeConfig config, TrainingOptions options, TrainingRunSettings settings, ITrainer trainer) => new()
     {
         ["type"] = "run",
         ["started"] = DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture),
@@ -19,7 +19,7 @@ internal static class MetricsLines
         ["data"] = settings.DataDirectory,
         ["train_images"] = trainer.TrainCount,
         ["test_images"] = trainer.TestCount,
-        ["parameters"] = trainer.Network.Layout.ParameterCount,
+        ["parameters"] = trainer.Layout.ParameterCount,
         ["config"] = new JsonObject
         {
             ["kind"] = ModelKinds.Of(config.Kind).Name,
@@ -39,6 +39,8 @@ internal static class MetricsLines
             ["batch_size"] = options.BatchSize,
             ["corrupt"] = options.Corruption.ToString(),
             ["estimator"] = GradientEstimators.Name(options.Estimator),
+            ["d_steps"] = config.Kind == ModelKind.Gan ? options.DiscriminatorSteps : null,
+            ["gan_loss"] = config.Kind == ModelKind.Gan ? GanLosses.Name(options.GanLoss) : null,
             ["steps_per_epoch"] = trainer.StepsPerEpoch,
             ["lr"] = options.Adam.LearningRate,
             ["betas"] = new JsonArray(options.Adam.Beta1, options.Adam.Beta2),
@@ -60,6 +62,8 @@ internal static class MetricsLines
         ["samples"] = r.Samples,
         ["train_loss"] = MetricsLog.Rounded(r.TrainLoss, 4),
         ["test_loss"] = MetricsLog.Rounded(r.TestLoss, 4),
+        ["extra"] = r.Extra is null ? null : new JsonObject(r.Extra.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)MetricsLog.Rounded(p.Value, 4)))),
+        ["test_kl"] = r.TestKl is null ? null : new JsonObject(r.TestKl.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)MetricsLog.Rounded(p.Value, 4)))),
         ["epoch_seconds"] = Math.Round(r.EpochSeconds, 4),
         ["eval_seconds"] = Math.Round(r.EvalSeconds, 4),
         ["samples_per_s"] = Math.Round(r.SamplesPerSecond, 1),
