@@ -45,6 +45,8 @@ public sealed class GradvarCommand : Command
         ulong seed = o.ULong("--seed", 1);
         var model = SharedOptions.LoadModel(modelPath);
         SharedOptions.RequireEncoder(model, modelPath, "gradvar");
+        if (model.Config.Kind == ModelKind.Hierarchical)
+            throw new UsageException($"'gradvar' compares estimators of one latent layer; '{modelPath}' is a hierarchical model (use an mlp, conditional or conv model)");
         context.Model = new ModelMemory(model.Parameters.Length, ModelMemory.InferenceBuffers);
 
         var data = IdxDataSet.Load(dataDir);

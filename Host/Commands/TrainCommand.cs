@@ -334,6 +334,8 @@ public sealed class TrainCommand : Command
             DiscriminatorSteps = o.Int("--d-steps", 1, min: 1, max: 1000),
             GanLoss = ganLoss,
         };
+        if (hierarchical && estimator != GradientEstimator.Reparameterisation)
+            throw new UsageException("option '--estimator': the score-function estimators are implemented for one latent layer (mlp, conditional, conv)");
         if (gan && (corruption.Kind != CorruptionKind.None || estimator != GradientEstimator.Reparameterisation))
             throw new UsageException("options '--corrupt' and '--estimator' are for the VAEs; a GAN has no encoder");
         return (model, training);

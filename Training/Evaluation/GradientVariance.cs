@@ -17,7 +17,8 @@ public static class GradientVariance
     /// <summary>The encoder's tensors (hidden layers and the two heads), one group each: the score function only changes these.</summary>
     public static IReadOnlyList<ParameterGroup> EncoderGroups(ParameterLayout layout)
     {
-        var encoder = layout.Encoder.Append(layout.Heads).ToList();
+        // The MLP's hidden layers, a conv model's convolutions, and the heads.
+        var encoder = layout.Encoder.Concat(layout.Group("conv")).Append(layout.Heads).ToList();
         bool InEncoder(ParameterTensor t) => encoder.Any(s => t.Offset >= s.WeightOffset && t.Offset < s.WeightOffset + s.WeightLength
             || t.Offset >= s.BiasOffset && t.Offset < s.BiasOffset + s.Out);
         return [.. ParameterGroup.PerTensor(layout).Where(g => InEncoder(layout[g.Name]))];
