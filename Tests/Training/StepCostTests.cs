@@ -108,9 +108,10 @@ public sealed class StepCostTests
         var before = acc.Counters;
         trainer.TrainEpoch(1, progress: _ => { });
         var cost = acc.Counters - before;
-        // 10 steps: progress after steps 4 and 8, the end of the epoch, and two evaluation batches read as one.
+        // 10 steps: progress after steps 4 and 8, the end of the epoch, and two evaluation batches read as
+        // one: their loss sums, and their KL sums (one term for the MLP).
         Assert.AreEqual(1, cost.HostToDevice, "the epoch's shuffled order, once");
-        Assert.AreEqual(4, cost.DeviceToHost, "losses at steps 4 and 8, at the end, the evaluation sums");
+        Assert.AreEqual(5, cost.DeviceToHost, "losses at steps 4 and 8, at the end, the evaluation's loss and KL sums");
         Assert.AreEqual(0, cost.Synchronizations);
         Assert.AreEqual(0, cost.Allocations);
     }

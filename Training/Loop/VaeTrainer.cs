@@ -28,7 +28,7 @@ public sealed class VaeTrainer : ITrainer
     // A conditional model's labels, on the device like the images (null for the other models).
     private readonly DeviceBuffer<byte>? _trainLabels, _testLabels;
     private readonly DeviceBuffer<int> _order, _testOrder;
-    private readonly DeviceBuffer<float> _x, _lossHistory, _evalHistory;
+    private readonly DeviceBuffer<float> _x, _lossHistory, _evalHistory, _klHistory;
     // The corrupted copy of a batch a denoising VAE's encoder sees, and a batch's one-hot labels.
     private readonly DeviceBuffer<float>? _corrupted, _oneHot;
     private readonly int _features;
@@ -109,6 +109,8 @@ public sealed class VaeTrainer : ITrainer
         }
         _lossHistory = accelerator.Allocate<float>(StepsPerEpoch);
         _evalHistory = accelerator.Allocate<float>(Math.Max(1, (TestCount + options.EvalBatch - 1) / options.EvalBatch));
+        // Per evaluation batch, the summed KL of each term (terms x batches).
+        _klHistory = accelerator.Allocate<float>(Network.KlTerms(1).Count * _evalHistory.Length);
         _history = new float[StepsPerEpoch];
         if (resume is not null)
         {
@@ -377,7 +379,7 @@ public sealed class VaeTrainer : ITrainer
             Network.ForwardLoss(x, rows, new RandomSource(_options.Seed, (uint)b, RandomStream.Evaluation));
             _acc.ReduceSum(Network.PerSampleLoss(rows), _evalHistory.Slice(b, 1));
             var terms = Network.KlTerms(rows);
-            for (int t = 0; t < terms.Count; t++) _acc.ReduceSum(terms[t].PerSample, KlHistory(terms.Count).Slice(t * batches + b, 1));
+            for (int t = 0; t < terms.Count; t++) _acc.ReduceSum(terms[t].PerSample, _klHistory.Slice(t * batches + b, 1));
         }
         // Each rank evaluated a run of the batches; the others' slots stay 0 until the sum over ranks.
         if (endBatch > firstBatch) _acc.CopyToHost(_evalHistory.Slice(firstBatch, endBatch - firstBatch), sums.AsSpan(firstBatch, endBatch - firstBatch));
@@ -385,17 +387,12 @@ public sealed class VaeTrainer : ITrainer
         var names = Network.KlTerms(1).Select(t => t.Name).ToArray();
         var klSums = new float[names.Length * batches];
         for (int t = 0; t < names.Length && endBatch > firstBatch; t++)
-            _acc.CopyToHost(KlHistory(names.Length).Slice(t * batches + firstBatch, endBatch - firstBatch), klSums.AsSpan(t * batches + firstBatch, endBatch - firstBatch));
+            _acc.CopyToHost(_klHistory.Slice(t * batches + firstBatch, endBatch - firstBatch), klSums.AsSpan(t * batches + firstBatch, endBatch - firstBatch));
         Communicator.AllReduceSum(klSums);
         var kl = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int t = 0; t < names.Length; t++) kl[names[t]] = klSums.AsSpan(t * batches, batches).ToArray().Sum(s => (double)s) / TestCount;
         return (sums.Sum(s => (double)s) / TestCount, kl);
     }
-
-    private DeviceBuffer<float>? _klHistory;
-
-    /// <summary>Per evaluation batch, the summed KL of each term (terms x batches), allocated on first use.</summary>
-    private DeviceBuffer<float> KlHistory(int terms) => _klHistory ??= _acc.Allocate<float>(terms * _evalHistory.Length);
 
     /// <summary>
     /// The current parameters on the host (waits for the device). Throws a <see cref="TrainingDivergedException"/>
@@ -445,7 +442,7 @@ public sealed class VaeTrainer : ITrainer
         _x.Dispose();
         _lossHistory.Dispose();
         _evalHistory.Dispose();
-        _klHistory?.Dispose();
+        _klHistory.Dispose();
         _reduced?.Dispose();
     }
 }
