@@ -112,6 +112,11 @@ public sealed class ConvVaeNetwork : IVaeModel
     public DeviceBuffer<float> Parameters { get; }
     public DeviceBuffer<float> Gradients { get; }
 
+    public float KlScale { get; set; } = 1f;
+
+    /// <summary>The KL terms' weight in this forward: beta, scaled during a KL warm-up.</summary>
+    private float KlWeight => Config.Beta * KlScale;
+
     private int Depth => _convs.Count;
     private int Pixels(int level) => (Config.ImageHeight >> level) * (Config.ImageWidth >> level);
     private int Height(int level) => Config.ImageHeight >> level;
@@ -136,7 +141,7 @@ public sealed class ConvVaeNetwork : IVaeModel
         Encode(batch.EncoderInput, rows);
         _acc.SampleLatent(Stats(rows), rows, Config.Latent, random, Eps(rows), Latent(rows));
         Decode(Latent(rows), rows);
-        _acc.VaeLoss(Config.LossSettings, Logits(rows), batch.Target, Stats(rows), rows, Config.Input, Config.Latent,
+        _acc.VaeLoss(Config.LossSettings with { Beta = KlWeight }, Logits(rows), batch.Target, Stats(rows), rows, Config.Input, Config.Latent,
             PerSampleLoss(rows), View(_dlogits, rows * Config.Input), View(_dstats, rows * 2 * Config.Latent), PerSampleKl(rows));
     }
 
@@ -172,7 +177,7 @@ public sealed class ConvVaeNetwork : IVaeModel
         if (reparam)
             _acc.SampleLatentBackward(Stats(rows), Eps(rows), View(_dz, rows * Config.Latent), rows, Config.Latent, dstats);
         else
-            _acc.ScoreFunctionBackward(Stats(rows), Eps(rows), PerSampleLoss(rows), PerSampleKl(rows), Config.Beta,
+            _acc.ScoreFunctionBackward(Stats(rows), Eps(rows), PerSampleLoss(rows), PerSampleKl(rows), KlWeight,
                 estimator == GradientEstimator.ScoreWithBaseline ? ScoreBaseline.LeaveOneOut : ScoreBaseline.None, rows, Config.Latent, dstats);
 
         // Heads on the flattened last map, then the convolutions down to the image (whose gradient nobody needs).

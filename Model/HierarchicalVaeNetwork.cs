@@ -86,6 +86,11 @@ public sealed class HierarchicalVaeNetwork : IVaeModel
     public DeviceBuffer<float> Parameters { get; }
     public DeviceBuffer<float> Gradients { get; }
 
+    public float KlScale { get; set; } = 1f;
+
+    /// <summary>The KL terms' weight in this forward: beta, scaled during a KL warm-up.</summary>
+    private float KlWeight => Config.Beta * KlScale;
+
     /// <summary>The lower layer's posterior q(z1 | x, z2), its eps and z1: what the one-layer views mean here.</summary>
     public DeviceView<float> Stats(int rows) => _q1.Slice(0, rows * 2 * Config.Latent);
     public DeviceView<float> Eps(int rows) => _eps1.Slice(0, rows * Config.Latent);
@@ -114,11 +119,11 @@ public sealed class HierarchicalVaeNetwork : IVaeModel
         var dq1 = View(_dq1, rows, 2 * L1);
         var dp1 = View(_dp1, rows, 2 * L1);
         // recon + beta KL(q(z2|x) || N(0, I)): the fused loss with z2's statistics; then beta KL(q1 || p1) added.
-        _acc.VaeLoss(Config.LossSettings, logits, batch.Target, View(_q2, rows, 2 * L2), rows, Config.Input, L2,
+        _acc.VaeLoss(Config.LossSettings with { Beta = KlWeight }, logits, batch.Target, View(_q2, rows, 2 * L2), rows, Config.Input, L2,
             loss, View(_dlogits, rows, Config.Input), View(_dq2, rows, 2 * L2), _kl2.Slice(0, rows));
         _acc.Fill(dq1, 0f);
         _acc.Fill(dp1, 0f);
-        _acc.GaussianKl(View(_q1, rows, 2 * L1), View(_p1, rows, 2 * L1), rows, L1, Config.Beta, loss, dq1, dp1, _kl1.Slice(0, rows));
+        _acc.GaussianKl(View(_q1, rows, 2 * L1), View(_p1, rows, 2 * L1), rows, L1, KlWeight, loss, dq1, dp1, _kl1.Slice(0, rows));
     }
 
     public void Backward(VaeBatch batch, int rows, GradientEstimator estimator = GradientEstimator.Reparameterisation)

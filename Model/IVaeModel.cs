@@ -63,6 +63,12 @@ public interface IVaeModel : IDisposable
     /// <summary>Gradients of the last <see cref="Backward"/>, same layout as <see cref="Parameters"/>.</summary>
     DeviceBuffer<float> Gradients { get; }
 
+    /// <summary>
+    /// A factor on beta for the next forwards (1 by default): a KL warm-up (Bowman et al. 2016) ramps it
+    /// from 0 to 1, so the KL terms weigh beta * KlScale in the loss and its gradients.
+    /// </summary>
+    float KlScale { get; set; }
+
     /// <summary>Encoder, reparameterised sample (eps from random), decoder and the fused loss of rows samples.</summary>
     void ForwardLoss(VaeBatch batch, int rows, RandomSource random);
 

@@ -85,6 +85,11 @@ public class VaeNetwork : IVaeModel
     public DeviceBuffer<float> Parameters { get; }
     public DeviceBuffer<float> Gradients { get; }
 
+    public float KlScale { get; set; } = 1f;
+
+    /// <summary>The KL terms' weight in this forward: beta, scaled during a KL warm-up.</summary>
+    private float KlWeight => Config.Beta * KlScale;
+
     public DeviceView<float> Stats(int rows) => _stats.Slice(0, rows * 2 * Config.Latent);
     public DeviceView<float> Eps(int rows) => _eps.Slice(0, rows * Config.Latent);
     public DeviceView<float> Latent(int rows) => _z.Slice(0, rows * Config.Latent);
@@ -132,7 +137,7 @@ public class VaeNetwork : IVaeModel
         LinearForward(Layout.Heads, h, rows, Stats(rows), Activation.Identity);
         _acc.SampleLatent(Stats(rows), rows, Config.Latent, random, Eps(rows), Latent(rows));
         Decode(DecoderInput(Latent(rows), batch.Condition, rows), rows);
-        _acc.VaeLoss(Config.LossSettings, Logits(rows), batch.Target, Stats(rows), rows, Config.Input, Config.Latent,
+        _acc.VaeLoss(Config.LossSettings with { Beta = KlWeight }, Logits(rows), batch.Target, Stats(rows), rows, Config.Input, Config.Latent,
             PerSampleLoss(rows), _dlogits.Slice(0, rows * Config.Input), _dstats.Slice(0, rows * 2 * Config.Latent), PerSampleKl(rows));
     }
 
@@ -162,7 +167,7 @@ public class VaeNetwork : IVaeModel
         if (estimator == GradientEstimator.Reparameterisation)
             _acc.SampleLatentBackward(Stats(rows), Eps(rows), LatentGradient(dOut, rows), rows, latent, dstats);
         else
-            _acc.ScoreFunctionBackward(Stats(rows), Eps(rows), PerSampleLoss(rows), PerSampleKl(rows), Config.Beta,
+            _acc.ScoreFunctionBackward(Stats(rows), Eps(rows), PerSampleLoss(rows), PerSampleKl(rows), KlWeight,
                 estimator == GradientEstimator.ScoreWithBaseline ? ScoreBaseline.LeaveOneOut : ScoreBaseline.None, rows, latent, dstats);
 
         // Heads, then the encoder's hidden layers down to the input (whose gradient nobody needs).

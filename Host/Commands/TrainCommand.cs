@@ -64,6 +64,7 @@ public sealed class TrainCommand : Command
             "gaussian:S (add S * N(0,1), clamp to [0,1]), salt-pepper:P, mask:P (pixels zeroed with probability P), " +
             "downsample:F (F x F block means: super-resolution)", "none"),
         new("--estimator", "E", $"gradient of the encoder: {GradientEstimators.Names} (the score function, REINFORCE, learns far slower)", "reparam"),
+        new("--kl-warmup", "STEPS", "beta ramps linearly from 0 to --beta over the first STEPS steps (against posterior collapse)", "0"),
         new("--hidden", "LIST", "hidden layer widths, input side first, e.g. 400 or 512,256", VaeConfig.DefaultHidden + " (hierarchical: 200,200)"),
         new("--latent", "N", "latent dimensions (hierarchical: of z1)", "20 (hierarchical: 100)"),
         new("--beta", "X", "weight of the KL term (beta-VAE)", "1"),
@@ -241,6 +242,7 @@ public sealed class TrainCommand : Command
             ("--corrupt", (m, t) => t.Corruption.ToString()),
             ("--estimator", (m, t) => GradientEstimators.Name(t.Estimator)),
             ("--d-steps", (m, t) => t.DiscriminatorSteps.ToString(c)),
+            ("--kl-warmup", (m, t) => t.KlWarmupSteps.ToString(c)),
             ("--gan-loss", (m, t) => GanLosses.Name(t.GanLoss)),
             ("--batch-size", (m, t) => t.BatchSize.ToString(c)),
             ("--lr", (m, t) => t.Adam.LearningRate.ToString("R", c)),
@@ -332,6 +334,7 @@ public sealed class TrainCommand : Command
             Corruption = corruption,
             Estimator = estimator,
             DiscriminatorSteps = o.Int("--d-steps", 1, min: 1, max: 1000),
+            KlWarmupSteps = o.Long("--kl-warmup", min: 0) ?? 0,
             GanLoss = ganLoss,
         };
         if (hierarchical && estimator != GradientEstimator.Reparameterisation)

@@ -40,6 +40,35 @@ public sealed class ModelKindsTrainingTests
         if (config.Kind == ModelKind.Hierarchical) config = config with { TopHidden = [24], TopLatent = 3 };
         var options = Options with { Corruption = Corruption.Parse(corrupt), Estimator = GradientEstimators.Parse(estimator)!.Value };
         if (config.Kind == ModelKind.Gan) options = options with { DiscriminatorSteps = 2, Adam = options.Adam with { Beta1 = 0.5f } };
+        CheckTrainsAndResumes(data, config, options);
+    }
+
+    /// <summary>
+    /// A KL warm-up: the KL's weight follows the step (0 at step 0, beta from step KlWarmupSteps on), so
+    /// a warmed-up run differs from a plain one and still resumes to the same bits.
+    /// </summary>
+    [TestMethod]
+    public void AKlWarmUpRampsBetaWithTheStepAndResumesToTheSameBits()
+    {
+        var data = Data();
+        var config = new VaeConfig { Hidden = [48], Latent = 6 };
+        var options = Options with { KlWarmupSteps = 15 };
+        CheckTrainsAndResumes(data, config, options);
+
+        using var acc = new CpuAccelerator();
+        using var warm = new VaeTrainer(acc, config, options, data);
+        using var plain = new VaeTrainer(acc, config, Options, data);
+        using var indices = acc.Upload<int>(Enumerable.Range(0, 96).ToArray());
+        warm.TrainStep(indices.View, 96, 0);
+        Assert.AreEqual(1f / 15, warm.Network.KlScale, 1e-7f, "step 1 of 15 weighs the KL 1/15");
+        plain.TrainStep(indices.View, 96, 0);
+        CollectionAssert.AreNotEqual(plain.DownloadParameters(), warm.DownloadParameters(), "the warm-up changes the first step");
+        using var same = new VaeTrainer(acc, config, Options, data, warm.DownloadParameters());
+        Assert.AreEqual(same.Evaluate(), warm.Evaluate(), "the test loss weighs the KL fully, warm-up or not");
+    }
+
+    private static void CheckTrainsAndResumes(IdxDataSet data, VaeConfig config, TrainingOptions options)
+    {
         var signature = DataSignature.Of("/data", data.Train, data.Test);
         using var acc = new CpuAccelerator();
 

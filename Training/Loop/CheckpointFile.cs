@@ -47,6 +47,7 @@ public static class CheckpointFile
             ["training.corrupt"] = options.Corruption.ToString(),
             ["training.estimator"] = GradientEstimators.Name(options.Estimator),
             ["training.d_steps"] = Text(options.DiscriminatorSteps),
+            ["training.kl_warmup"] = Text(options.KlWarmupSteps),
             ["training.gan_loss"] = GanLosses.Name(options.GanLoss),
             ["data.directory"] = data.Directory,
             ["data.train_images"] = Text(data.TrainImages),
@@ -136,6 +137,7 @@ public static class CheckpointFile
                 ? GradientEstimators.Parse(estimator) ?? throw new InvalidDataException($"checkpoint '{path}': metadata 'training.estimator' = '{estimator}' is not {GradientEstimators.Names}")
                 : GradientEstimator.Reparameterisation,
             DiscriminatorSteps = meta.ContainsKey("training.d_steps") ? Parse<int>("training.d_steps") : 1,
+            KlWarmupSteps = meta.ContainsKey("training.kl_warmup") ? Parse<long>("training.kl_warmup") : 0,
             GanLoss = meta.TryGetValue("training.gan_loss", out string? ganLoss)
                 ? GanLosses.Parse(ganLoss) ?? throw new InvalidDataException($"checkpoint '{path}': metadata 'training.gan_loss' = '{ganLoss}' is not non-saturating or minimax")
                 : GanLoss.NonSaturating,

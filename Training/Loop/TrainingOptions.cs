@@ -26,6 +26,12 @@ public sealed record TrainingOptions
     /// <summary>How the encoder's gradient is estimated: the reparameterisation trick, or the score function.</summary>
     public IlgpuVae.Model.GradientEstimator Estimator { get; init; } = IlgpuVae.Model.GradientEstimator.Reparameterisation;
 
+    /// <summary>
+    /// KL warm-up: beta ramps linearly from 0 at step 0 to its value at this step (0: none). A remedy for
+    /// posterior collapse; the test loss is always evaluated with the full beta.
+    /// </summary>
+    public long KlWarmupSteps { get; init; }
+
     /// <summary>A GAN's discriminator steps per generator step (Goodfellow et al.'s k).</summary>
     public int DiscriminatorSteps { get; init; } = 1;
 
@@ -48,6 +54,7 @@ public sealed record TrainingOptions
         if (MaxSteps is < 1) throw new ArgumentException($"max steps must be >= 1 (got {MaxSteps})");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be >= 1 (got {BatchSize})");
         if (EvalBatch < 1) throw new ArgumentException($"eval batch must be >= 1 (got {EvalBatch})");
+        if (KlWarmupSteps < 0) throw new ArgumentException($"KL warm-up steps must be >= 0 (got {KlWarmupSteps})");
         if (DiscriminatorSteps < 1) throw new ArgumentException($"discriminator steps must be >= 1 (got {DiscriminatorSteps})");
         if (ProgressEvery < 1) throw new ArgumentException($"progress interval must be >= 1 (got {ProgressEvery})");
         if (!(Adam.LearningRate > 0) || float.IsInfinity(Adam.LearningRate)) throw new ArgumentException($"learning rate must be > 0 (got {Adam.LearningRate})");

@@ -281,6 +281,8 @@ public sealed class VaeTrainer : ITrainer
         // This rank's rows of the batch; the noise of row r is the noise row r draws in one process.
         int size = Communicator.Size, rank = Communicator.Rank;
         int first = (int)((long)rows * rank / size), mine = (int)((long)rows * (rank + 1) / size) - first;
+        // The warm-up's factor follows from the step alone, so a resumed run weighs the KL as the first did.
+        Network.KlScale = _options.KlWarmupSteps > 0 ? (float)Math.Min(1.0, (double)Step / _options.KlWarmupSteps) : 1f;
         if (mine > 0)
         {
             var batch = Batch(_trainData, _trainLabels, indices.Slice(first, mine), mine, counter, counter, (uint)first);
@@ -371,6 +373,7 @@ public sealed class VaeTrainer : ITrainer
         var sums = new float[batches];
         int size = Communicator.Size, rank = Communicator.Rank;
         int firstBatch = (int)((long)batches * rank / size), endBatch = (int)((long)batches * (rank + 1) / size);
+        Network.KlScale = 1f; // the test loss is the bound with the full beta, warm-up or not
         for (int b = firstBatch; b < endBatch; b++)
         {
             if (cancellation.IsCancellationRequested) return (null, null);

@@ -39,6 +39,7 @@ internal static class MetricsLines
             ["batch_size"] = options.BatchSize,
             ["corrupt"] = options.Corruption.ToString(),
             ["estimator"] = GradientEstimators.Name(options.Estimator),
+            ["kl_warmup_steps"] = options.KlWarmupSteps,
             ["d_steps"] = config.Kind == ModelKind.Gan ? options.DiscriminatorSteps : null,
             ["gan_loss"] = config.Kind == ModelKind.Gan ? GanLosses.Name(options.GanLoss) : null,
             ["steps_per_epoch"] = trainer.StepsPerEpoch,
