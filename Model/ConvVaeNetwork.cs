@@ -114,6 +114,10 @@ public sealed class ConvVaeNetwork : IVaeModel
 
     public float KlScale { get; set; } = 1f;
 
+    /// <summary>The free-bits floor (nats per latent dimension, 0: none).</summary>
+    public float FreeBits { get; set; }
+    private DeviceBuffer<float>? _freed;
+
     /// <summary>The KL terms' weight in this forward: beta, scaled during a KL warm-up.</summary>
     private float KlWeight => Config.Beta * KlScale;
 
@@ -143,6 +147,8 @@ public sealed class ConvVaeNetwork : IVaeModel
         Decode(Latent(rows), rows);
         _acc.VaeLoss(Config.LossSettings with { Beta = KlWeight }, Logits(rows), batch.Target, Stats(rows), rows, Config.Input, Config.Latent,
             PerSampleLoss(rows), View(_dlogits, rows * Config.Input), View(_dstats, rows * 2 * Config.Latent), PerSampleKl(rows));
+        if (FreeBits > 0)
+            _acc.FreeBits(Stats(rows), rows, Config.Latent, FreeBits, KlWeight, PerSampleLoss(rows), View(_dstats, rows * 2 * Config.Latent), _freed ??= Own(_acc.Allocate<float>(Config.Latent)));
     }
 
     public void Backward(VaeBatch batch, int rows, GradientEstimator estimator = GradientEstimator.Reparameterisation)

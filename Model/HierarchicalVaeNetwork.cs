@@ -88,6 +88,13 @@ public sealed class HierarchicalVaeNetwork : IVaeModel
 
     public float KlScale { get; set; } = 1f;
 
+    /// <summary>Free bits are implemented for one latent layer; setting a floor here is refused.</summary>
+    public float FreeBits
+    {
+        get => 0f;
+        set { if (value != 0f) throw new NotSupportedException("free bits are implemented for one latent layer (mlp, conditional, conv)"); }
+    }
+
     /// <summary>The KL terms' weight in this forward: beta, scaled during a KL warm-up.</summary>
     private float KlWeight => Config.Beta * KlScale;
 

@@ -69,6 +69,12 @@ public interface IVaeModel : IDisposable
     /// </summary>
     float KlScale { get; set; }
 
+    /// <summary>
+    /// The free-bits floor in nats per latent dimension (0: none): a dimension whose KL, averaged over the
+    /// batch, is below it contributes the floor instead, and no gradient (<see cref="Accelerator.FreeBits"/>).
+    /// </summary>
+    float FreeBits { get; set; }
+
     /// <summary>Encoder, reparameterised sample (eps from random), decoder and the fused loss of rows samples.</summary>
     void ForwardLoss(VaeBatch batch, int rows, RandomSource random);
 

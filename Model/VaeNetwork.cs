@@ -87,6 +87,10 @@ public class VaeNetwork : IVaeModel
 
     public float KlScale { get; set; } = 1f;
 
+    /// <summary>The free-bits floor (nats per latent dimension, 0: none) and which dimensions it freed in the last forward.</summary>
+    public float FreeBits { get; set; }
+    private DeviceBuffer<float>? _freed;
+
     /// <summary>The KL terms' weight in this forward: beta, scaled during a KL warm-up.</summary>
     private float KlWeight => Config.Beta * KlScale;
 
@@ -139,6 +143,8 @@ public class VaeNetwork : IVaeModel
         Decode(DecoderInput(Latent(rows), batch.Condition, rows), rows);
         _acc.VaeLoss(Config.LossSettings with { Beta = KlWeight }, Logits(rows), batch.Target, Stats(rows), rows, Config.Input, Config.Latent,
             PerSampleLoss(rows), _dlogits.Slice(0, rows * Config.Input), _dstats.Slice(0, rows * 2 * Config.Latent), PerSampleKl(rows));
+        if (FreeBits > 0)
+            _acc.FreeBits(Stats(rows), rows, Config.Latent, FreeBits, KlWeight, PerSampleLoss(rows), _dstats.Slice(0, rows * 2 * Config.Latent), _freed ??= Own(_acc.Allocate<float>(Config.Latent)));
     }
 
     public void Backward(VaeBatch batch, int rows, GradientEstimator estimator = GradientEstimator.Reparameterisation)

@@ -64,6 +64,7 @@ public sealed class TrainCommand : Command
             "gaussian:S (add S * N(0,1), clamp to [0,1]), salt-pepper:P, mask:P (pixels zeroed with probability P), " +
             "downsample:F (F x F block means: super-resolution)", "none"),
         new("--estimator", "E", $"gradient of the encoder: {GradientEstimators.Names} (the score function, REINFORCE, learns far slower)", "reparam"),
+        new("--free-bits", "LAMBDA", "a floor of LAMBDA nats under each latent dimension's KL, averaged over the batch (Kingma et al. 2016)", "0"),
         new("--kl-warmup", "STEPS", "beta ramps linearly from 0 to --beta over the first STEPS steps (against posterior collapse)", "0"),
         new("--hidden", "LIST", "hidden layer widths, input side first, e.g. 400 or 512,256", VaeConfig.DefaultHidden + " (hierarchical: 200,200)"),
         new("--latent", "N", "latent dimensions (hierarchical: of z1)", "20 (hierarchical: 100)"),
@@ -243,6 +244,7 @@ public sealed class TrainCommand : Command
             ("--estimator", (m, t) => GradientEstimators.Name(t.Estimator)),
             ("--d-steps", (m, t) => t.DiscriminatorSteps.ToString(c)),
             ("--kl-warmup", (m, t) => t.KlWarmupSteps.ToString(c)),
+            ("--free-bits", (m, t) => t.FreeBits.ToString("R", c)),
             ("--gan-loss", (m, t) => GanLosses.Name(t.GanLoss)),
             ("--batch-size", (m, t) => t.BatchSize.ToString(c)),
             ("--lr", (m, t) => t.Adam.LearningRate.ToString("R", c)),
@@ -335,8 +337,11 @@ public sealed class TrainCommand : Command
             Estimator = estimator,
             DiscriminatorSteps = o.Int("--d-steps", 1, min: 1, max: 1000),
             KlWarmupSteps = o.Long("--kl-warmup", min: 0) ?? 0,
+            FreeBits = o.Float("--free-bits", 0f, min: 0f),
             GanLoss = ganLoss,
         };
+        if ((hierarchical || gan) && o.Has("--free-bits"))
+            throw new UsageException("option '--free-bits' is implemented for one latent layer (mlp, conditional, conv)");
         if (hierarchical && estimator != GradientEstimator.Reparameterisation)
             throw new UsageException("option '--estimator': the score-function estimators are implemented for one latent layer (mlp, conditional, conv)");
         if (gan && (corruption.Kind != CorruptionKind.None || estimator != GradientEstimator.Reparameterisation))

@@ -95,6 +95,10 @@ public sealed class CpuAccelerator : Accelerator
         DeviceView<float> perSampleKl, float klWeight, ScoreBaseline baseline, int rows, int latent, DeviceView<float> dstats)
         => CpuModelOps.ScoreFunctionBackward(this, stats, eps, perSampleLoss, perSampleKl, klWeight, baseline, rows, latent, dstats);
 
+    protected override void FreeBitsCore(DeviceView<float> stats, int rows, int latent, float lambda, float weight,
+        DeviceView<float> perSampleLoss, DeviceView<float> dstats, DeviceView<float> freed)
+        => CpuFreeBits.FreeBits(this, stats, rows, latent, lambda, weight, perSampleLoss, dstats, freed);
+
     protected override void GaussianKlCore(DeviceView<float> q, DeviceView<float> p, int rows, int latent, float weight,
         DeviceView<float> perSampleLoss, DeviceView<float> dq, DeviceView<float> dp, DeviceView<float> perSampleKl)
         => CpuLatentOps.GaussianKl(this, q, p, rows, latent, weight, perSampleLoss, dq, dp, perSampleKl);

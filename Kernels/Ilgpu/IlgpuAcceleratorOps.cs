@@ -140,6 +140,15 @@ public sealed partial class IlgpuAccelerator
             dstats.Kernel(), new ScoreArgs(rows, latent, klWeight, baseline));
     }
 
+    protected override void FreeBitsCore(DeviceView<float> stats, int rows, int latent, float lambda, float weight,
+        DeviceView<float> perSampleLoss, DeviceView<float> dstats, DeviceView<float> freed)
+    {
+        CountLaunch();
+        _kernels.FreedDimensions(Elementwise(latent), stats.Kernel(), freed.Kernel(), rows, latent, lambda);
+        CountLaunch();
+        _kernels.ApplyFloor(Elementwise(rows), stats.Kernel(), freed.Kernel(), perSampleLoss.Kernel(), dstats.Kernel(), rows, latent, lambda, weight);
+    }
+
     protected override void GaussianKlCore(DeviceView<float> q, DeviceView<float> p, int rows, int latent, float weight,
         DeviceView<float> perSampleLoss, DeviceView<float> dq, DeviceView<float> dp, DeviceView<float> perSampleKl)
     {

@@ -34,6 +34,8 @@ public static class IlgpuKernelCatalog
         Entry("corrupt_noise", (Action<ArrayView<float>, ArrayView<float>, int, float, PhiloxArgs>)IlgpuModelKernels.CorruptNoise),
         Entry("corrupt_downsample", (Action<ArrayView<float>, ArrayView<float>, int, int, int>)IlgpuModelKernels.CorruptDownsample),
         Entry("score_function_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScoreArgs>)IlgpuModelKernels.ScoreFunction),
+        Entry("free_bits_dimensions", (Action<ArrayView<float>, ArrayView<float>, int, int, float>)IlgpuFreeBitsKernels.FreedDimensions),
+        Entry("free_bits_floor", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, float>)IlgpuFreeBitsKernels.ApplyFloor),
         Entry("gaussian_kl", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KlArgs>)IlgpuLatentKernels.GaussianKl),
         Entry("precision_merge", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)IlgpuLatentKernels.PrecisionMerge),
         Entry("precision_merge_backward", (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>)IlgpuLatentKernels.PrecisionMergeBackward),

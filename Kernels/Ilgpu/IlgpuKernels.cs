@@ -34,6 +34,9 @@ internal sealed class IlgpuKernels
         CorruptDownsample = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuModelKernels.CorruptDownsample);
         ScoreFunction = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ScoreArgs>(IlgpuModelKernels.ScoreFunction);
+        FreedDimensions = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(IlgpuFreeBitsKernels.FreedDimensions);
+        ApplyFloor = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, float>(
+            IlgpuFreeBitsKernels.ApplyFloor);
         GaussianKl = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, KlArgs>(IlgpuLatentKernels.GaussianKl);
         PrecisionMerge = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuLatentKernels.PrecisionMerge);
@@ -45,6 +48,8 @@ internal sealed class IlgpuKernels
         BiasActivation = device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(IlgpuConvolutionKernels.BiasActivation);
     }
 
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> FreedDimensions { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, float> ApplyFloor { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, KlArgs> GaussianKl { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> PrecisionMerge { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> PrecisionMergeBackward { get; }

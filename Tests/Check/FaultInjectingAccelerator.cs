@@ -117,6 +117,10 @@ internal sealed class FaultInjectingAccelerator(InjectedFault fault) : Accelerat
         if (fault == InjectedFault.ScoreGradient) Perturb(In(dstats));
     }
 
+    protected override void FreeBitsCore(DeviceView<float> stats, int rows, int latent, float lambda, float weight,
+        DeviceView<float> perSampleLoss, DeviceView<float> dstats, DeviceView<float> freed)
+        => _inner.FreeBits(In(stats), rows, latent, lambda, weight, In(perSampleLoss), In(dstats), In(freed));
+
     protected override void GaussianKlCore(DeviceView<float> q, DeviceView<float> p, int rows, int latent, float weight,
         DeviceView<float> perSampleLoss, DeviceView<float> dq, DeviceView<float> dp, DeviceView<float> perSampleKl)
     {

@@ -173,6 +173,7 @@ public sealed partial class CliModelKindsTests
     [DataRow("train", "--d-steps", "3", "--model gan")]
     [DataRow("train", "--top-latent", "3", "--model hierarchical")]
     [DataRow("train", "--arch", "resnet", "mlp, conv")]
+    [DataRow("train", "--free-bits", "-1", "--free-bits")]
     [DataRow("train", "--classes", "4", "--model conditional")]
     [DataRow("train", "--corrupt", "blur:2", "blur:2")]
     [DataRow("train", "--estimator", "magic", "score-baseline")]

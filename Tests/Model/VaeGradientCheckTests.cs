@@ -48,10 +48,22 @@ public sealed class VaeGradientCheckTests
         CheckAgainstFiniteDifferences(config, denoising);
     }
 
-    private static void CheckAgainstFiniteDifferences(VaeConfig config, bool denoising)
+    /// <summary>Free bits: the freed dimensions' KL is a constant, so their KL gradients vanish, the rest are the plain ones.</summary>
+    [TestMethod]
+    public void FreeBitsBackwardMatchesFiniteDifferences()
+    {
+        var config = new VaeConfig { Input = 12, ImageHeight = 3, ImageWidth = 4, Hidden = [7], Latent = 4, Activation = Activation.Tanh, Beta = 1.2f };
+        CheckAgainstFiniteDifferences(config, denoising: false, freeBits: MedianFloor);
+    }
+
+    /// <summary>Asks for a free-bits floor between the batch's middle two dimension KLs: half the dimensions are freed.</summary>
+    private const float MedianFloor = -1f;
+
+    private static void CheckAgainstFiniteDifferences(VaeConfig config, bool denoising, float freeBits = 0f)
     {
         using var acc = new CpuAccelerator();
         using var network = ModelKinds.Create(acc, config, Rows, seed: 11);
+        network.FreeBits = freeBits;
         var rng = new Random(5);
         float[] xHost = Enumerable.Range(0, Rows * config.Input).Select(_ => (float)rng.NextDouble()).ToArray();
         float[] inputHost = denoising ? xHost.Select(v => Math.Clamp(v + (float)(rng.NextDouble() - 0.5), 0f, 1f)).ToArray() : xHost;
@@ -63,6 +75,17 @@ public sealed class VaeGradientCheckTests
         using var oneHot = acc.Upload<float>(config.Classes > 0 ? oneHotHost : [0f]);
         var batch = new VaeBatch(x, denoising ? input.View : default, config.Classes > 0 ? oneHot.View : default);
 
+        if (freeBits == MedianFloor)
+        {
+            network.ForwardLoss(batch, Rows, new RandomSource(3, 1, RandomStream.Latent));
+            float[] stats = acc.Download(network.Stats(Rows));
+            int l = config.Latent;
+            var means = Enumerable.Range(0, l).Select(j => Enumerable.Range(0, Rows).Average(i =>
+                -0.5 * (1 + stats[i * 2 * l + l + j] - stats[i * 2 * l + j] * stats[i * 2 * l + j] - Math.Exp(stats[i * 2 * l + l + j])))).Order().ToArray();
+            freeBits = (float)((means[l / 2 - 1] + means[l / 2]) / 2);
+            Assert.IsLessThan(means[l / 2] - 1e-6, means[l / 2 - 1], "distinct dimension KLs");
+            network.FreeBits = freeBits;
+        }
         network.ForwardLoss(batch, Rows, new RandomSource(3, 1, RandomStream.Latent));
         network.Backward(batch, Rows);
         float[] analytic = acc.Download(network.Gradients.View);
@@ -74,6 +97,7 @@ public sealed class VaeGradientCheckTests
         {
             EncoderInput = inputHost.Select(v => (double)v).ToArray(),
             Condition = oneHotHost.Select(v => (double)v).ToArray(),
+            FreeBits = freeBits,
         };
         double[] referencePerSample = reference.PerSampleLoss(parameters);
         for (int i = 0; i < Rows; i++)
@@ -127,6 +151,9 @@ public sealed class VaeGradientCheckTests
         /// <summary>One-hot labels, rows x Classes, joined to the encoder's and the decoder's input of a conditional model.</summary>
         public double[] Condition { get; init; } = [];
 
+        /// <summary>The free-bits floor: a dimension whose batch-mean KL is below it counts the floor instead.</summary>
+        public double FreeBits { get; init; }
+
         public double Loss(double[] p) => PerSampleLoss(p).Sum();
 
         public double[] PerSampleLoss(double[] p)
@@ -134,6 +161,7 @@ public sealed class VaeGradientCheckTests
             int n = _c.Hidden.Count, latent = _c.Latent;
             bool classic = n == 1;
             var losses = new double[rows];
+            var kls = new double[rows, latent];
             for (int r = 0; r < rows; r++)
             {
                 double[] label = Condition.AsSpan(r * _c.Classes, _c.Classes).ToArray();
@@ -155,8 +183,15 @@ public sealed class VaeGradientCheckTests
                         : (t - l) * (t - l) / (2.0 * _c.Sigma * _c.Sigma) + Math.Log(_c.Sigma) + 0.5 * Math.Log(2 * Math.PI);
                 }
                 double kl = 0;
-                for (int j = 0; j < latent; j++) kl += -0.5 * (1 + logvar[j] - mu[j] * mu[j] - Math.Exp(logvar[j]));
+                for (int j = 0; j < latent; j++) kl += kls[r, j] = -0.5 * (1 + logvar[j] - mu[j] * mu[j] - Math.Exp(logvar[j]));
                 losses[r] = recon + _c.Beta * kl;
+            }
+            for (int j = 0; j < latent && FreeBits > 0; j++)
+            {
+                double mean = 0;
+                for (int r = 0; r < rows; r++) mean += kls[r, j] / rows;
+                if (mean < FreeBits)
+                    for (int r = 0; r < rows; r++) losses[r] += _c.Beta * (FreeBits - kls[r, j]);
             }
             return losses;
         }

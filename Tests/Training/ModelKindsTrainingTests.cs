@@ -48,12 +48,13 @@ public sealed class ModelKindsTrainingTests
     /// a warmed-up run differs from a plain one and still resumes to the same bits.
     /// </summary>
     [TestMethod]
-    public void AKlWarmUpRampsBetaWithTheStepAndResumesToTheSameBits()
+    public void AKlWarmUpRampsBetaWithTheStepAndResumesToTheSameBitsAndSoDoFreeBits()
     {
         var data = Data();
         var config = new VaeConfig { Hidden = [48], Latent = 6 };
         var options = Options with { KlWarmupSteps = 15 };
         CheckTrainsAndResumes(data, config, options);
+        CheckTrainsAndResumes(data, config, Options with { FreeBits = 0.5f });
 
         using var acc = new CpuAccelerator();
         using var warm = new VaeTrainer(acc, config, options, data);

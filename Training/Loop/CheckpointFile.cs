@@ -48,6 +48,7 @@ public static class CheckpointFile
             ["training.estimator"] = GradientEstimators.Name(options.Estimator),
             ["training.d_steps"] = Text(options.DiscriminatorSteps),
             ["training.kl_warmup"] = Text(options.KlWarmupSteps),
+            ["training.free_bits"] = Text(options.FreeBits),
             ["training.gan_loss"] = GanLosses.Name(options.GanLoss),
             ["data.directory"] = data.Directory,
             ["data.train_images"] = Text(data.TrainImages),
@@ -138,6 +139,7 @@ public static class CheckpointFile
                 : GradientEstimator.Reparameterisation,
             DiscriminatorSteps = meta.ContainsKey("training.d_steps") ? Parse<int>("training.d_steps") : 1,
             KlWarmupSteps = meta.ContainsKey("training.kl_warmup") ? Parse<long>("training.kl_warmup") : 0,
+            FreeBits = meta.ContainsKey("training.free_bits") ? Parse<float>("training.free_bits") : 0f,
             GanLoss = meta.TryGetValue("training.gan_loss", out string? ganLoss)
                 ? GanLosses.Parse(ganLoss) ?? throw new InvalidDataException($"checkpoint '{path}': metadata 'training.gan_loss' = '{ganLoss}' is not non-saturating or minimax")
                 : GanLoss.NonSaturating,

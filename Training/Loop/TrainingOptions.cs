@@ -32,6 +32,9 @@ public sealed record TrainingOptions
     /// </summary>
     public long KlWarmupSteps { get; init; }
 
+    /// <summary>Free bits: the KL floor per latent dimension, in nats, averaged over the batch (0: none).</summary>
+    public float FreeBits { get; init; }
+
     /// <summary>A GAN's discriminator steps per generator step (Goodfellow et al.'s k).</summary>
     public int DiscriminatorSteps { get; init; } = 1;
 
@@ -54,6 +57,7 @@ public sealed record TrainingOptions
         if (MaxSteps is < 1) throw new ArgumentException($"max steps must be >= 1 (got {MaxSteps})");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be >= 1 (got {BatchSize})");
         if (EvalBatch < 1) throw new ArgumentException($"eval batch must be >= 1 (got {EvalBatch})");
+        if (!(FreeBits >= 0) || float.IsInfinity(FreeBits)) throw new ArgumentException($"the free-bits floor must be finite and >= 0 (got {FreeBits})");
         if (KlWarmupSteps < 0) throw new ArgumentException($"KL warm-up steps must be >= 0 (got {KlWarmupSteps})");
         if (DiscriminatorSteps < 1) throw new ArgumentException($"discriminator steps must be >= 1 (got {DiscriminatorSteps})");
         if (ProgressEvery < 1) throw new ArgumentException($"progress interval must be >= 1 (got {ProgressEvery})");

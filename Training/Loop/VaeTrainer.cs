@@ -283,6 +283,9 @@ public sealed class VaeTrainer : ITrainer
         int first = (int)((long)rows * rank / size), mine = (int)((long)rows * (rank + 1) / size) - first;
         // The warm-up's factor follows from the step alone, so a resumed run weighs the KL as the first did.
         Network.KlScale = _options.KlWarmupSteps > 0 ? (float)Math.Min(1.0, (double)Step / _options.KlWarmupSteps) : 1f;
+        // The floor is a batch mean: each rank would see only its rows, so a parallel run does not take it.
+        if (_options.FreeBits > 0 && size > 1) throw new NotSupportedException("free bits average the KL over a batch; a run over several ranks cannot use them yet");
+        Network.FreeBits = _options.FreeBits;
         if (mine > 0)
         {
             var batch = Batch(_trainData, _trainLabels, indices.Slice(first, mine), mine, counter, counter, (uint)first);
@@ -374,6 +377,7 @@ public sealed class VaeTrainer : ITrainer
         int size = Communicator.Size, rank = Communicator.Rank;
         int firstBatch = (int)((long)batches * rank / size), endBatch = (int)((long)batches * (rank + 1) / size);
         Network.KlScale = 1f; // the test loss is the bound with the full beta, warm-up or not
+        Network.FreeBits = 0f; // and without the free-bits floor
         for (int b = firstBatch; b < endBatch; b++)
         {
             if (cancellation.IsCancellationRequested) return (null, null);

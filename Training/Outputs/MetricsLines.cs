@@ -40,6 +40,7 @@ internal static class MetricsLines
             ["corrupt"] = options.Corruption.ToString(),
             ["estimator"] = GradientEstimators.Name(options.Estimator),
             ["kl_warmup_steps"] = options.KlWarmupSteps,
+            ["free_bits"] = options.FreeBits,
             ["d_steps"] = config.Kind == ModelKind.Gan ? options.DiscriminatorSteps : null,
             ["gan_loss"] = config.Kind == ModelKind.Gan ? GanLosses.Name(options.GanLoss) : null,
             ["steps_per_epoch"] = trainer.StepsPerEpoch,
