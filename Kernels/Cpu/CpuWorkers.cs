@@ -24,8 +24,11 @@ internal sealed class CpuWorkers : IDisposable
     private readonly Thread[] _threads;
     private readonly object _sleepGate = new();
     private readonly object _runGate = new();
-    private Action<int>? _body;
-    private int _count;
+    // The op now running, published before its generation: its body and count travel together with the
+    // generation they belong to. (Separate body and count fields let a worker that woke for op G, and came
+    // late, read op G+1's larger count while the state still said G, claim item G.count under G and run it
+    // in op G+1's body before op G+1 began: that item then ran twice.)
+    private Op? _op;
     // Generation in the high 32 bits, the next unclaimed item in the low 32: one CAS both claims an item
     // and checks that it belongs to the op the thread read the body of.
     private long _state;
@@ -57,11 +60,10 @@ internal sealed class CpuWorkers : IDisposable
         lock (_runGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _body = body;
-            _count = count;
             _error = null;
             Volatile.Write(ref _remaining, count);
             long generation = (Volatile.Read(ref _state) >> 32) + 1;
+            Volatile.Write(ref _op, new Op(generation, body, count));
             Interlocked.Exchange(ref _state, generation << 32);
             // Full fences on both sides (here and in Sleep): a worker that went to sleep either is seen
             // here or sees the new generation before it waits.
@@ -72,7 +74,7 @@ internal sealed class CpuWorkers : IDisposable
             finally { t_inside = false; }
             var spin = new SpinWait();
             while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
-            _body = null;
+            Volatile.Write(ref _op, null);
             if (_error is { } error) ExceptionDispatchInfo.Throw(error);
         }
     }
@@ -99,10 +101,10 @@ internal sealed class CpuWorkers : IDisposable
         {
             seen = WaitForWork(seen);
             if (_disposed) return;
-            // Read after the generation: if the op has changed since, Work's CAS sees it and claims nothing.
-            var body = _body;
-            int count = _count;
-            if (body is not null) Work(seen, body, count);
+            // Read after the generation. Work only for the op of the generation seen: its CAS then claims
+            // nothing once that op has been followed by another.
+            var op = Volatile.Read(ref _op);
+            if (op is not null && op.Generation == seen) Work(op.Generation, op.Body, op.Count);
         }
     }
 
@@ -127,6 +129,8 @@ internal sealed class CpuWorkers : IDisposable
             return generation;
         }
     }
+
+    private sealed record Op(long Generation, Action<int> Body, int Count);
 
     public void Dispose()
     {

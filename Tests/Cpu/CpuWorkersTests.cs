@@ -23,6 +23,24 @@ public sealed class CpuWorkersTests
     }
 
     [TestMethod]
+    public void ALateWorkerNeverRunsAnItemOfTheNextLargerOp()
+    {
+        // Each op has more items than the one before: a worker that woke for op G and read the op late
+        // must not claim item G.count of op G+1 while the state still says G (it then ran twice, and the
+        // op could return before it finished). More threads than cores make late workers common.
+        using var workers = new CpuWorkers(4);
+        var hits = new int[64];
+        for (int op = 0; op < 30000; op++)
+        {
+            int count = 2 + op % 7;
+            Array.Clear(hits);
+            workers.Run(count, i => Interlocked.Increment(ref hits[i]));
+            for (int i = 0; i < hits.Length; i++)
+                if (hits[i] != (i < count ? 1 : 0)) Assert.Fail($"op {op} of {count} items: item {i} ran {hits[i]} times");
+        }
+    }
+
+    [TestMethod]
     public void AnErrorInAnItemReachesTheCallerAndTheWorkersCarryOn()
     {
         using var workers = new CpuWorkers(2);
