@@ -17,7 +17,7 @@ public static class Cli
     public static IReadOnlyList<Command> Commands { get; } =
     [
         new TrainCommand(), new SampleCommand(), new ReconstructCommand(), new EvaluateCommand(), new DevicesCommand(), new CheckCommand(),
-        new DenoiseCommand(), new GradvarCommand(), new BenchCommand(),
+        new DenoiseCommand(), new GradvarCommand(), new JacobianCommand(), new BenchCommand(),
     ];
 
     public static int Run(IReadOnlyList<string> args, CommandContext context)

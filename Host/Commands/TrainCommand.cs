@@ -24,7 +24,7 @@ public sealed class TrainCommand : Command
     };
 
     public override string Name => "train";
-    public override string Summary => "train a VAE; writes metrics.jsonl, model.safetensors, samples.png, reconstructions.png";
+    public override string Summary => "train a VAE; writes metrics.jsonl, model.safetensors, samples.png, reconstructions.png, loss.png";
 
     public override string Description =>
         "Trains a VAE (MLP encoder and decoder, Adam, the PyTorch examples model by default) on the IDX\n" +
@@ -35,6 +35,8 @@ public sealed class TrainCommand : Command
         "  model.safetensors    the parameters, with the model configuration in the metadata\n" +
         "  samples.png          8x8 decoder means for z drawn from the prior N(0, I)\n" +
         "  reconstructions.png  test images (left) beside their reconstructions (right), 8 rows of 8 pairs\n" +
+        "  loss.png             the train and test loss of every epoch as a line chart, drawn again after each\n" +
+        "                       epoch from metrics.jsonl (a GAN: the discriminator's and the generator's losses)\n" +
         "  checkpoint.safetensors\n" +
         "                       the model, Adam's moments, the settings and the position, saved after\n" +
         "                       every epoch and when stopped; --run-dir DIR --resume continues from it\n" +

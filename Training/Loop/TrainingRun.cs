@@ -44,7 +44,8 @@ public sealed record TrainingRunResult(string RunDirectory, IReadOnlyList<EpochR
 /// A whole training job: train for the epochs (or up to the step limit, or until cancelled after the
 /// step or evaluation batch in progress), appending to metrics.jsonl as it goes and saving
 /// checkpoint.safetensors after every epoch; the last epoch writes model.safetensors, samples.png and
-/// reconstructions.png before its checkpoint. Every other file is replaced atomically, so a job killed
+/// reconstructions.png before its checkpoint, and loss.png is drawn again from the metrics after every
+/// epoch line. Every other file is replaced atomically, so a job killed
 /// at any moment leaves either the previous or the complete new version of each, and `train --resume`
 /// continues from the last checkpoint. A diverged run (NaN or infinity) ends with a
 /// <see cref="TrainingDivergedException"/> and never writes a non-finite parameter.
@@ -52,7 +53,7 @@ public sealed record TrainingRunResult(string RunDirectory, IReadOnlyList<EpochR
 public static class TrainingRun
 {
     public const string MetricsFile = "metrics.jsonl", ModelFile = "model.safetensors",
-        SamplesFile = "samples.png", ReconstructionsFile = "reconstructions.png";
+        SamplesFile = "samples.png", ReconstructionsFile = "reconstructions.png", LossFile = LossPlot.FileName;
 
     /// <summary>A KL below this (nats per image) means the posterior of that layer is the prior: the layer carries nothing.</summary>
     public const double CollapsedKl = 0.05;
@@ -105,7 +106,7 @@ public static class TrainingRun
             $"beta {config.Beta.ToString(CultureInfo.InvariantCulture)}; data {settings.DataDirectory}: {trainer.TrainCount} train, {trainer.TestCount} test images");
 
         var epochs = new List<EpochResult>();
-        bool interrupted = false;
+        bool interrupted = false, lossDrawn = false;
         // The step of checkpoint.safetensors as this run last left it (null: none yet), for the divergence message.
         long? savedStep = resume?.Position.Step;
         void SaveCheckpoint()
@@ -133,6 +134,7 @@ public static class TrainingRun
                 // The checkpoint before the metrics line: a job killed between the two repeats no epoch.
                 SaveCheckpoint();
                 metrics?.Append(MetricsLines.EpochLine(result), durable: true);
+                if (writer) lossDrawn = WriteLossPlot(dir, reporter);
                 reporter.Epoch(result);
                 foreach (var (term, kl) in result.TestKl ?? new Dictionary<string, double>())
                     if (kl < CollapsedKl)
@@ -163,7 +165,7 @@ public static class TrainingRun
             ["type"] = "end", ["step"] = trainer.Step, ["epochs"] = epochs.Count == 0 ? 0 : epochs[^1].Epoch, ["interrupted"] = interrupted,
             ["test_loss"] = MetricsLog.Rounded(outputs.FinalTestLoss, 4), ["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 3),
         }, durable: true);
-        string pictures = config.Kind == ModelKind.Gan ? SamplesFile : $"{SamplesFile}, {ReconstructionsFile}";
+        string pictures = (config.Kind == ModelKind.Gan ? SamplesFile : $"{SamplesFile}, {ReconstructionsFile}") + (lossDrawn ? $", {LossFile}" : "");
         reporter.Info($"wrote {ModelFile}, {pictures}, {MetricsFile}, {CheckpointFile.FileName} to {dir}");
         return outputs;
     }
@@ -210,6 +212,8 @@ public static class TrainingRun
             string path = Path.Combine(runDirectory, image);
             if (!modelCurrent || !File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(model)) outdated.Add(image);
         }
+        // The loss chart is drawn from the metrics after each epoch line, so only a missing one is out of date.
+        if (!File.Exists(Path.Combine(runDirectory, LossFile)) && File.Exists(Path.Combine(runDirectory, MetricsFile))) outdated.Add(LossFile);
         return outdated;
     }
 
@@ -226,6 +230,34 @@ public static class TrainingRun
             throw new DataSetException($"the data in {dataDirectory} is not the data of the checkpoint: {difference}", dataDirectory);
         using var trainer = Trainers.Resume(accelerator, checkpoint, options, data, SingleProcess.Instance);
         WriteOutputs(trainer, data, Path.GetFullPath(runDirectory), options, CompletedEpoch(trainer.Position), trainer.Evaluate(), []);
+        string metrics = Path.Combine(runDirectory, MetricsFile);
+        try
+        {
+            if (File.Exists(metrics)) LossPlot.Write(metrics, Path.Combine(runDirectory, LossFile));
+        }
+        catch (Exception e) when (LineCharts.IsDrawingFailure(e))
+        {
+            // Without the chart library's native part the run went on without its chart: so does its requeue.
+        }
+    }
+
+    /// <summary>
+    /// loss.png from the run's metrics, after each epoch line. A chart that cannot be drawn because the
+    /// drawing library is missing (a publish without its native Skia) is a warning: it never stops the
+    /// training; a file that cannot be written (a full disk) fails the run like every other output.
+    /// </summary>
+    private static bool WriteLossPlot(string dir, ITrainingReporter reporter)
+    {
+        try
+        {
+            LossPlot.Write(Path.Combine(dir, MetricsFile), Path.Combine(dir, LossFile));
+            return true;
+        }
+        catch (Exception e) when (LineCharts.IsDrawingFailure(e))
+        {
+            reporter.Info($"warning: {LossFile} not drawn (the chart library's native Skia is missing or unusable): {LineCharts.Reason(e)}");
+            return false;
+        }
     }
 
     /// <summary>The last epoch whose steps a position has all taken, or the epoch it stands in (a run stopped by its step limit).</summary>
