@@ -18,6 +18,7 @@ public static class Cli
     [
         new TrainCommand(), new SampleCommand(), new ReconstructCommand(), new EvaluateCommand(), new DevicesCommand(), new CheckCommand(),
         new DenoiseCommand(), new GradvarCommand(), new JacobianCommand(), new BenchCommand(),
+        new EncodeCommand(), new DecodeCommand(), new InterpolateCommand(), new ManifoldCommand(), new TraverseCommand(),
     ];
 
     public static int Run(IReadOnlyList<string> args, CommandContext context)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using IlgpuVae.Model;
+using IlgpuVae.Model.IO;
 using IlgpuVae.Training.Data;
 using IlgpuVae.Training.Loop;
 using SharpFuzz;
@@ -18,6 +19,7 @@ var targets = new Dictionary<string, (Type Documented, Action<Stream> Read, Func
     ["safetensors"] = (typeof(InvalidDataException), s => SafeTensors.Read(s, "input"), Seeds.SafeTensorFiles),
     ["model"] = (typeof(InvalidDataException), s => VaeModelFile.Load(s, "input"), Seeds.Model),
     ["checkpoint"] = (typeof(InvalidDataException), s => CheckpointFile.Load(s, "input"), Seeds.Checkpoint),
+    ["npy"] = (typeof(InvalidDataException), s => NpyFile.Read(s, "input"), Seeds.Npy),
 };
 
 if (args.Length == 0 || !targets.TryGetValue(args[0], out var target))
@@ -84,6 +86,12 @@ internal static class Seeds
             new float[n], new float[n], new float[n], new DataSignature("/data", 6, 4, 3, 2, 42), "cpu");
         return [("checkpoint", Written(p => CheckpointFile.Save(p, checkpoint)))];
     }
+
+    public static IEnumerable<(string, byte[])> Npy() =>
+    [
+        ("npy-f32", NpyFile.ToBytes<float>([1f, -2f, 3.5f, 0f], [2, 2])),
+        ("npy-u8-v2", NpyFile.ToBytes<byte>([0, 9, 255], [3], major: 2)),
+    ];
 
     private static byte[] Idx(int magic, int[] dimensions, int items)
     {

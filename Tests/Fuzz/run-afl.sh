@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of one file reader: publish the fuzz program, instrument the project's
 # assemblies with sharpfuzz, write valid seed files, and run afl-fuzz for a bounded time.
 #
-#   Tests/Fuzz/run-afl.sh TARGET [SECONDS]     TARGET: idx-images, idx-labels, safetensors, model, checkpoint
+#   Tests/Fuzz/run-afl.sh TARGET [SECONDS]     TARGET: idx-images, idx-labels, safetensors, model, checkpoint, npy
 #
 # Needs afl-fuzz (apt-get install afl++) and the sharpfuzz tool
 # (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Crashing inputs land in

@@ -13,6 +13,8 @@ public enum LengthFields
     IdxBigEndian,
     /// <summary>safetensors: the little-endian uint64 header size, then a JSON header.</summary>
     SafeTensors,
+    /// <summary>.npy: the version bytes, the little-endian uint16 or uint32 header length, then a Python dict header.</summary>
+    Npy,
 }
 
 /// <summary>
@@ -22,7 +24,7 @@ public enum LengthFields
 /// retyped) with the header size fixed up so that the reader gets past the first check. One seed,
 /// one sequence of inputs: a failure found once is found again.
 /// </summary>
-public sealed class ByteMutator(int seed)
+public sealed partial class ByteMutator(int seed)
 {
     private readonly Random _random = new(seed);
 
@@ -50,7 +52,7 @@ public sealed class ByteMutator(int seed)
 
     private byte[] MutateOnce(byte[] data, LengthFields fields)
     {
-        int choice = _random.Next(fields == LengthFields.SafeTensors ? 10 : 8);
+        int choice = _random.Next(fields is LengthFields.SafeTensors or LengthFields.Npy ? 10 : 8);
         return choice switch
         {
             0 => FlipBits(data),
@@ -63,8 +65,10 @@ public sealed class ByteMutator(int seed)
             {
                 LengthFields.IdxBigEndian => OverwriteIdxDimension(data),
                 LengthFields.SafeTensors => OverwriteHeaderSize(data),
+                LengthFields.Npy => OverwriteNpyPreamble(data),
                 _ => FlipBits(data),
             },
+            _ when fields == LengthFields.Npy => MutateNpyHeader(data),
             _ => MutateJsonHeader(data),
         };
     }

@@ -19,7 +19,7 @@ public sealed record FuzzTarget(string Name, LengthFields Fields, bool Gzip, Typ
 /// <summary>A read that succeeded but returned something inconsistent.</summary>
 public sealed class BrokenInvariantException(string message) : Exception(message);
 
-/// <summary>The readers of untrusted files: IDX images and labels, safetensors, model files and checkpoints.</summary>
+/// <summary>The readers of untrusted files: IDX images and labels, safetensors, model files, checkpoints and .npy arrays.</summary>
 public static class FuzzTargets
 {
     public const string FuzzName = "fuzz-input";
@@ -33,6 +33,7 @@ public static class FuzzTargets
         new("safetensors", LengthFields.SafeTensors, Gzip: false, [typeof(InvalidDataException)], ParseSafeTensors, SafeTensorSeeds),
         new("model", LengthFields.SafeTensors, Gzip: false, [typeof(InvalidDataException)], ParseModel, () => [ModelSeed()]),
         new("checkpoint", LengthFields.SafeTensors, Gzip: false, [typeof(InvalidDataException)], ParseCheckpoint, () => [CheckpointSeed()]),
+        new("npy", LengthFields.Npy, Gzip: false, [typeof(InvalidDataException)], NpyFileTests.ParseForFuzzing, NpyFileTests.FuzzSeeds),
     ];
 
     public static FuzzTarget Named(string name) => All.Single(t => t.Name == name);

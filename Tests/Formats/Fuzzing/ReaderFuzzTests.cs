@@ -4,7 +4,7 @@ namespace IlgpuVae.Tests.Formats.Fuzzing;
 /// The readers of untrusted files under a bounded, seeded mutation fuzzer (a few seconds in all),
 /// and every input the fuzzer ever found failing, kept under Formats/FuzzRegressions/ and replayed.
 /// A failure writes its inputs to the test results; copy them into FuzzRegressions/ as
-/// TARGET-what-it-does.bin (TARGET is idx-images, idx-labels, safetensors, model or checkpoint).
+/// TARGET-what-it-does.bin (TARGET is idx-images, idx-labels, safetensors, model, checkpoint or npy).
 /// A longer campaign: IVAE_FUZZ_SCALE=100 (iterations times 100) and IVAE_FUZZ_SEED=N (another sequence).
 /// </summary>
 [TestClass]
@@ -24,6 +24,7 @@ public sealed class ReaderFuzzTests
     [DataRow("safetensors", 3000)]
     [DataRow("model", 1500)]
     [DataRow("checkpoint", 1500)]
+    [DataRow("npy", 3000)]
     public void MutatedFilesFailOnlyAsDocumented(string name, int iterations)
     {
         var target = FuzzTargets.Named(name);
